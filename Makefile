@@ -1,0 +1,27 @@
+# The two commands a reader needs (each does all set-up first):
+#   make book   -> builds the whole book on the embedded default data into _build/html
+#   make test   -> runs the test suite
+SCALE ?= 1
+SEED ?= 20241111
+VENV ?= .venv
+PY := $(VENV)/bin/python
+
+.PHONY: setup book test lint sync clean-run
+
+setup:
+	bash scripts/setup.sh
+
+book: setup
+	$(PY) -m helpers book --scale $(SCALE) --seed $(SEED)
+
+test: setup
+	$(PY) -m pytest -q
+
+lint: setup
+	$(VENV)/bin/ruff check src tests benchmarks notebooks/*.py
+
+sync: setup
+	$(VENV)/bin/jupytext --sync notebooks/[0-9]*.py
+
+clean-run:
+	rm -rf _build

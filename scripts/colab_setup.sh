@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Set-up on Google Colab (called by the first cell of each notebook, only on Colab):
+# R + lme4 from apt, the pymer4 'report' stub, the project with its Python deps.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if ! command -v Rscript >/dev/null || ! Rscript -e 'quit(status=!requireNamespace("lme4",quietly=TRUE))' >/dev/null 2>&1; then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    r-base-core r-base-dev r-cran-lme4 r-cran-lmertest r-cran-emmeans r-cran-tibble r-cran-broom \
+    r-cran-broom.mixed r-cran-insight r-cran-parameters r-cran-performance r-cran-boot r-cran-glmmtmb \
+    >/dev/null || echo "apt could not install the R stack: the engagement chapter needs it"
+fi
+Rscript -e 'quit(status=!requireNamespace("report",quietly=TRUE))' >/dev/null 2>&1 || R CMD INSTALL scripts/r-report-stub >/dev/null
+# Keep Colab's own CUDA torch: install the rest without touching it.
+grep -v -E '^(torch|jupyter-book|pytest|ruff)' requirements.txt > /tmp/colab-requirements.txt
+pip install -q -r /tmp/colab-requirements.txt
+pip install -q --no-deps -e .

@@ -1,0 +1,117 @@
+"""Where each step of a run reads its inputs and writes its outputs.
+
+A *run folder* holds everything one execution of the book produces, so that a
+parameter sweep can keep many runs side by side and a chapter can be re-run on
+its own from its predecessors' outputs.  All notebooks and CLI commands agree
+on this layout through :class:`RunLayout`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+DEFAULT_RUN_DIR = Path("_build/run")
+
+#: Notebook steps, in execution order.  The stem is also the results key.
+STEPS: tuple[str, ...] = (
+    "01_data_cleaning",
+    "02_sentiment",
+    "03_engagement_models",
+    "04_semantic_networks",
+    "05_cnsd_pipeline",
+)
+
+
+@dataclass(frozen=True)
+class RunLayout:
+    """Paths inside one run folder.
+
+    ``raw``        synthetic (or user-supplied) MediaCrawler export + planted truth
+    ``clean``      posts.parquet, comments.parquet, exclusions.csv, flow.json
+    ``sentiment``  posts_scored.parquet, comments_scored.parquet, model/, metrics
+    ``models``     engagement model tables
+    ``networks``   co-occurrence maps, VOSviewer files, pyvis html
+    ``cnsd``       CNSD corpus, Module I files, benchmark tables
+    ``results``    one ``<step>.json`` of headline numbers per notebook
+    ``figures``    static figure exports
+    ``notebooks``  executed notebooks (what the book renders)
+    """
+
+    root: Path
+
+    @classmethod
+    def at(cls, root: str | Path = DEFAULT_RUN_DIR) -> RunLayout:
+        return cls(Path(root).resolve())
+
+    def _dir(self, name: str) -> Path:
+        path = self.root / name
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    @property
+    def raw(self) -> Path:
+        return self._dir("raw")
+
+    @property
+    def clean(self) -> Path:
+        return self._dir("clean")
+
+    @property
+    def sentiment(self) -> Path:
+        return self._dir("sentiment")
+
+    @property
+    def models(self) -> Path:
+        return self._dir("models")
+
+    @property
+    def networks(self) -> Path:
+        return self._dir("networks")
+
+    @property
+    def cnsd(self) -> Path:
+        return self._dir("cnsd")
+
+    @property
+    def results(self) -> Path:
+        return self._dir("results")
+
+    @property
+    def figures(self) -> Path:
+        return self._dir("figures")
+
+    @property
+    def notebooks(self) -> Path:
+        return self._dir("notebooks")
+
+    def write_results(self, step: str, values: dict[str, Any]) -> Path:
+        """Write the headline numbers of one step; sweeps collect these files."""
+        path = self.results / f"{step}.json"
+        path.write_text(json.dumps(values, indent=2, ensure_ascii=False, default=_jsonable))
+        return path
+
+    def read_results(self, step: str) -> dict[str, Any]:
+        path = self.results / f"{step}.json"
+        if not path.exists():
+            raise FileNotFoundError(
+                f"No results for step {step!r} in {self.root}: run that notebook first "
+                f"(python -m helpers run --only {step})."
+            )
+        return json.loads(path.read_text())
+
+
+def _jsonable(value: Any) -> Any:
+    """Turn numpy scalars/arrays and paths into JSON-friendly values."""
+    if hasattr(value, "item") and callable(value.item):
+        try:
+            return value.item()
+        except (ValueError, TypeError):
+            pass
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
