@@ -34,6 +34,7 @@ import json, pathlib
 if threshold < 0:
     raise ValueError("negative threshold planted failure")
 base = float(pathlib.Path(run_dir, "first.txt").read_text())
+pathlib.Path(run_dir, "results").mkdir(exist_ok=True)
 pathlib.Path(run_dir, "results", "02_second.json").write_text(json.dumps(
     {"effect": {"likes": base + threshold, "comments": threshold}, "mode": mode, "n": [1, 2]}))
 '''
@@ -135,3 +136,23 @@ def test_cli_returns_nonzero_on_failed_runs_and_two_on_bad_spec(nb_dir, tmp_path
     assert "beta" in capsys.readouterr().err
     spec_path.write_text(json.dumps({"notebooks": ["01"], "seed": 1, "grid": {"alpha": [None]}}))
     assert main([str(spec_path), "--out", str(tmp_path / "o2"), "--workers", "1"]) == 1
+
+
+def test_base_run_seeds_each_run_and_enters_the_key(nb_dir, tmp_path):
+    base = tmp_path / "base"
+    (base / "results").mkdir(parents=True)
+    (base / "first.txt").write_text("10")
+    (base / "results" / "01_first.json").write_text('{"from_base": 1}')
+    spec = {"notebooks": ["02"], "seed": 1, "base_run": str(base), "grid": {"threshold": [1, 2]}}
+    records, root = run_sweep(spec, tmp_path / "sw", notebooks_dir=nb_dir, workers=1, log=lambda _: None)
+    assert [r.status for r in records] == ["ok", "ok"]
+    table = pd.read_csv(root / "results.csv")
+    assert sorted(table.loc[table.metric == "effect.likes", "value"]) == [11, 12]
+    assert "01_first" not in set(table["step"]), "the base run's own results are not re-reported"
+    keys = {p.key for p in plan_runs(parse_spec(spec, notebooks_dir=nb_dir), root, notebooks_dir=nb_dir)}
+    assert keys == {r.key for r in records}
+    (base / "results" / "01_first.json").write_text('{"from_base": 2}')
+    changed = {p.key for p in plan_runs(parse_spec(spec, notebooks_dir=nb_dir), root, notebooks_dir=nb_dir)}
+    assert not changed & keys
+    with pytest.raises(SweepError, match="not a run folder"):
+        parse_spec({**spec, "base_run": str(tmp_path / "missing")}, notebooks_dir=nb_dir)

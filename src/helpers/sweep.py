@@ -10,6 +10,9 @@
       03.n_boot: 0
     grid:                               # every combination becomes one run
       03.negative_threshold: [-0.79, -0.5]
+    base_run: _build/run                # optional: start every run from a copy of this run
+                                        # folder's outputs (e.g. cleaned + scored data), so a
+                                        # sweep of later chapters does not redo earlier ones
 
 Why one run folder per combination, keyed by a hash of the notebook sources and
 the parameters: a sweep that stops half way (or is extended with more values)
@@ -60,6 +63,7 @@ class RunSpec:
     notebooks_dir: str
     kernel: str | None = None
     threads: int | None = None
+    base_run: str | None = None
 
     def parameter_dict(self) -> dict[str, Any]:
         return dict(self.parameters)
@@ -88,6 +92,7 @@ class SweepSpec:
     name: str
     steps: tuple[str, ...]
     runs: tuple[dict[str, Any], ...]  # each: {"seed":…, "scale":…, "parameters": {…}}
+    base_run: str | None = None
 
     def __len__(self) -> int:
         return len(self.runs)
@@ -121,7 +126,8 @@ def parse_spec(
         spec = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     if not isinstance(spec, Mapping):
         raise SweepError("a sweep spec must be a YAML mapping with 'notebooks' and 'grid'")
-    known = {"name", "notebooks", "scale", "seed", "seeds", "parameters", "grid", "description"}
+    known = {"name", "notebooks", "scale", "seed", "seeds", "parameters", "grid", "description",
+             "base_run"}
     unknown = sorted(set(spec) - known)
     if unknown:
         raise SweepError(f"unknown key(s) in sweep spec: {unknown}; allowed: {sorted(known)}")
@@ -174,7 +180,46 @@ def parse_spec(
         params = dict(fixed)
         params.update(zip(grid, combo, strict=True))
         runs.append({"scale": float(scale), "seed": int(seed), "parameters": params})
-    return SweepSpec(str(spec.get("name") or default_name), tuple(steps), tuple(runs))
+    base_run = spec.get("base_run")
+    if base_run is not None:
+        base = Path(str(base_run))
+        if not base.is_absolute():
+            base = project_root() / base
+        if not base.is_dir():
+            raise SweepError(f"base_run {base} is not a run folder: run those chapters first "
+                             f"(python -m helpers run --run-dir {base_run} --only ...)")
+        base_run = str(base.resolve())
+    return SweepSpec(str(spec.get("name") or default_name), tuple(steps), tuple(runs), base_run)
+
+
+BASE_SKIP = {"notebooks", "results", "run_log.json", RECORD_NAME}
+
+
+def base_fingerprint(base_run: str | None) -> str | None:
+    """Identity of a base run's outputs (its results and run log), part of the run key."""
+    if not base_run:
+        return None
+    base = Path(base_run)
+    digest = hashlib.sha256(str(base).encode())
+    for path in sorted([*base.glob("results/*.json"), base / "run_log.json"]):
+        if path.exists():
+            digest.update(path.name.encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def seed_from_base(base_run: str, run_dir: Path) -> None:
+    """Copy a base run's data folders (not its notebooks or results) into a new run."""
+    import shutil
+
+    for item in Path(base_run).iterdir():
+        if item.name in BASE_SKIP:
+            continue
+        target = run_dir / item.name
+        if item.is_dir():
+            shutil.copytree(item, target, dirs_exist_ok=True)
+        else:
+            shutil.copy2(item, target)
 
 
 def notebook_sources(notebooks_dir: Path, steps: Iterable[str]) -> dict[str, str]:
@@ -187,11 +232,12 @@ def notebook_sources(notebooks_dir: Path, steps: Iterable[str]) -> dict[str, str
     return sources
 
 
-def run_key(sources: Mapping[str, str], scale: float, seed: int, parameters: Mapping[str, Any]) -> str:
+def run_key(sources: Mapping[str, str], scale: float, seed: int, parameters: Mapping[str, Any],
+            base: str | None = None) -> str:
     """A short stable hash of what determines a run's outputs."""
     payload = json.dumps(
         {"sources": dict(sorted(sources.items())), "scale": float(scale), "seed": int(seed),
-         "parameters": dict(sorted(parameters.items()))},
+         "parameters": dict(sorted(parameters.items())), **({"base": base} if base else {})},
         sort_keys=True, ensure_ascii=False, default=str,
     )
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:12]
@@ -208,9 +254,10 @@ def plan_runs(
     """Turn the grid into :class:`RunSpec` objects with their run folders."""
     nb_dir = Path(notebooks_dir) if notebooks_dir else project_root() / "notebooks"
     sources = notebook_sources(nb_dir, spec.steps)
+    base = base_fingerprint(spec.base_run)
     plans = []
     for run in spec.runs:
-        key = run_key(sources, run["scale"], run["seed"], run["parameters"])
+        key = run_key(sources, run["scale"], run["seed"], run["parameters"], base)
         plans.append(RunSpec(
             key=key,
             run_dir=str((sweep_dir / "runs" / key).resolve()),
@@ -221,6 +268,7 @@ def plan_runs(
             notebooks_dir=str(nb_dir.resolve()),
             kernel=kernel,
             threads=threads,
+            base_run=spec.base_run,
         ))
     return plans
 
@@ -260,6 +308,8 @@ def execute_run(plan: RunSpec) -> RunRecord:
         if results_dir.exists():
             for old in results_dir.glob("*.json"):
                 old.unlink()
+        if plan.base_run:
+            seed_from_base(plan.base_run, Path(plan.run_dir))
         records = run_notebooks(
             plan.run_dir,
             steps=plan.steps,
