@@ -1,0 +1,67 @@
+"""Command line: ``python -m helpers clean SOURCE --out DIR``.
+
+Reads a MediaCrawler export (folder of CSV/JSON/JSONL files or an SQLite
+file), runs the study's cleaning with its exclusion ledger and writes
+``posts.parquet``, ``comments.parquet``, ``exclusions.csv``, ``flow.json`` and
+``import_problems.csv`` into ``DIR``.  Problems with single files or rows are
+reported (file and row) and the rest of the export is still used; ``--strict``
+turns any such problem into a failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from .cleaning_pipeline import CleaningConfig, CleaningError, clean_export
+from .manual_coding import CodingFileError
+from .mediacrawler_io import ExportError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m helpers clean", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("source", help="MediaCrawler export: a folder (csv/json/jsonl) or an SQLite file")
+    parser.add_argument("--out", required=True, help="output folder (e.g. <run_dir>/clean)")
+    parser.add_argument("--coding", help="manual coding CSV: note_id,include or note_id,coder_1,coder_2")
+    parser.add_argument("--fans", help="follower counts CSV: user_id (or creator_hash),fans")
+    parser.add_argument("--min-post-length", type=int, default=100)
+    parser.add_argument("--min-comment-length", type=int, default=30)
+    parser.add_argument("--keep-video", action="store_true", help="do not drop video notes")
+    parser.add_argument("--salt", help="salt for hashing user IDs (default: $XHS_SALT, else random per run)")
+    parser.add_argument("--strict", action="store_true", help="fail on any file/row problem")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    import os
+
+    args = build_parser().parse_args(argv)
+    config = CleaningConfig(
+        min_post_length=args.min_post_length, min_comment_length=args.min_comment_length,
+        drop_video=not args.keep_video, coding_file=args.coding, fans_file=args.fans,
+        salt=args.salt or os.environ.get("XHS_SALT") or None,
+    )
+    t0 = time.perf_counter()
+    try:
+        result = clean_export(args.source, config)
+    except (ExportError, CleaningError, CodingFileError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for problem in result.problems[:30]:
+        print(f"warning: {problem}", file=sys.stderr)
+    if len(result.problems) > 30:
+        print(f"warning: ... {len(result.problems) - 30} more (see import_problems.csv)", file=sys.stderr)
+    if args.strict and result.problems:
+        print(f"error: {len(result.problems)} problem(s) in the export (--strict)", file=sys.stderr)
+        return 3
+    out = result.write(Path(args.out))
+    flow = result.flow
+    if not flow["fans_available"]:
+        print(f"note: no follower counts ({flow['fans_source']}); models will run without that covariate",
+              file=sys.stderr)
+    print(f"clean: posts {flow['posts']['raw']} -> {flow['posts']['final']}, comments "
+          f"{flow['comments']['raw']} -> {flow['comments']['final']} -> {out} ({time.perf_counter() - t0:.1f} s)")
+    return 0
