@@ -39,6 +39,9 @@ def stage_book(run_dir: str | Path, stage_dir: str | Path | None = None) -> Path
         source = executed if executed.exists() else stripped
         shutil.copy2(source, stage / "notebooks" / stripped.name)
     (stage / "book" / "status.md").write_text(render_status_page(layout), encoding="utf-8")
+    from .book_pages import write_generated_pages  # results + sweeps pages (issue 8)
+
+    write_generated_pages(layout, stage, root)
     return stage
 
 
