@@ -14,4 +14,6 @@ Rscript -e 'quit(status=!requireNamespace("report",quietly=TRUE))' >/dev/null 2>
 # Keep Colab's own CUDA torch: install the rest without touching it.
 grep -v -E '^(torch|jupyter-book|pytest|ruff)' requirements.txt > /tmp/colab-requirements.txt
 pip install -q -r /tmp/colab-requirements.txt
-pip install -q --no-deps -e .
+# Not editable: an editable install is a .pth file, which the running Colab kernel only reads
+# after a restart; a regular install is importable at once.
+pip install -q --no-deps .
