@@ -213,7 +213,7 @@ def clean_posts(export: RawExport, config: CleaningConfig, ledger: Ledger, salt:
     out["fans"] = pd.array(fans_values.to_numpy(dtype="float64"), dtype="Float64").round().astype("Int64")
     for column, ln_name in COUNT_COLUMNS.items():
         out[ln_name] = _ln1p(out[column])
-    out["ln_fans"] = np.log1p(out["fans"].astype("Float64")).astype("float64")
+    out["ln_fans"] = np.log1p(out["fans"].astype("float64"))
     out["ln_days_since_post"] = _ln1p(out["days_since_post"].clip(lower=0))
     out["ln_post_length"] = _ln1p(out["post_length"])
     out["source_keyword"] = notes["source_keyword"].astype(str) if "source_keyword" in notes else ""
