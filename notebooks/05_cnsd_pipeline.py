@@ -232,7 +232,7 @@ print(json.dumps({"messages": conversations[0]}, ensure_ascii=False, indent=1))
 # assistant turn. The book is built on two CPU cores, so by default
 # (`lora_model="tiny-random"`) it runs a **smoke run**: a randomly initialised
 # Qwen2-architecture model a few hundred kilobytes in size with a
-# character-level tokenizer built from the training file, for `lora_max_steps`
+# small byte-level BPE tokenizer trained on the training file, for `lora_max_steps`
 # steps. It proves the data, masking and adapter path; its loss is not a
 # result. For the real run, open this notebook on a GPU (Colab button above) and
 # set `lora_model="Qwen/Qwen2.5-0.5B-Instruct"` (or a larger Qwen2.5-Instruct)

@@ -7,7 +7,7 @@ plain PyTorch loop, so it runs wherever transformers runs:
 * on a GPU (Colab, a lab server) with a real checkpoint such as
   ``Qwen/Qwen2.5-0.5B-Instruct`` … ``Qwen/Qwen2.5-14B-Instruct``;
 * on CPU in CI with :func:`build_tiny_qwen2`, a randomly initialised model of
-  the same architecture (Qwen2) and a character-level tokenizer built from the
+  the same architecture (Qwen2) and a small byte-level BPE tokenizer trained on the
   training text, which proves the data path, masking, LoRA wiring and adapter
   saving without any download.  Its outputs are meaningless by design.
 
@@ -43,21 +43,23 @@ def render_prompt(tokenizer, messages: list[dict], *, add_generation_prompt: boo
 
 
 def build_tiny_qwen2(texts: Iterable[str], folder: str | Path, *, hidden_size: int = 64,
-                     layers: int = 2, seed: int = 0) -> Path:
-    """Write a randomly initialised tiny Qwen2 causal LM + char-level fast tokenizer to ``folder``."""
+                     layers: int = 2, vocab_size: int = 1000, seed: int = 0) -> Path:
+    """Write a randomly initialised tiny Qwen2 causal LM + a byte-level BPE tokenizer to ``folder``."""
     import torch
-    from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast, Qwen2Config, Qwen2ForCausalLM
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    chars = sorted({c for t in texts for c in t} | set("\nassistantusersystem"))
-    vocab = {tok: i for i, tok in enumerate(SPECIAL_TOKENS)}
-    for c in chars:
-        vocab.setdefault(c, len(vocab))
-    tok = Tokenizer(models.WordLevel(vocab=vocab, unk_token="[UNK]"))
-    tok.pre_tokenizer = pre_tokenizers.Split(Regex("."), behavior="isolated")
-    tok.decoder = decoders.Fuse()
+    # Byte-level BPE, the kind Qwen2 uses: transformers rebuilds a Qwen2 tokenizer from
+    # vocab + merges when loading, so the tiny tokenizer must be of the same family.
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=list(SPECIAL_TOKENS),
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
+    tok.train_from_iterator(list(texts) + ["system\nuser\nassistant\n"], trainer=trainer)
+    vocab = tok.get_vocab()
     fast = PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="[UNK]", pad_token="<|endoftext|>",
                                    eos_token="<|im_end|>", additional_special_tokens=["<|im_start|>"])
     fast.chat_template = CHATML_TEMPLATE
