@@ -203,3 +203,39 @@ def score_parquet(source: str | Path, out_dir: str | Path, loader: Loader, *,
         return score_partition(part, loader, text_column, str(out.resolve()), score_column, batch_size)
 
     return map_on_dask(task, parts, scheduler=scheduler, n_workers=n_workers, client=client)
+
+
+@dataclass(frozen=True)
+class RegressorLoader:
+    """Loader for the fine-tuned sentiment regressor saved by chapter 02 (picklable).
+
+    Each Dask worker calls it once (see :func:`worker_model`): it loads the model
+    from ``model_dir`` (a folder every worker can read), moves it to the GPU when
+    the worker has one, and returns a scorer built on the chapter's fast batched
+    inference.  ``threads`` caps torch's CPU threads so that workers sharing a
+    machine do not fight over its cores.
+    """
+
+    model_dir: str
+    batch_size: int = 64
+    max_length: int = 128
+    device: str | None = None
+    threads: int | None = None
+
+    def __call__(self) -> ScoreFn:
+        import torch
+
+        from .sentiment_regressor import load_regressor
+        from .sentiment_scoring import pick_device, score_texts
+
+        if self.threads:
+            torch.set_num_threads(self.threads)
+        model, tokenizer = load_regressor(self.model_dir)
+        device = pick_device(self.device)
+        model = model.to(device)
+
+        def score(texts: Sequence[str]) -> np.ndarray:
+            return score_texts(model, tokenizer, list(texts), batch_size=self.batch_size,
+                               max_length=self.max_length, device=device, progress=False)
+
+        return score
