@@ -56,8 +56,8 @@ min_post_length = 100
 min_comment_length = 30
 
 # %%
-import json
 import os
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -119,10 +119,11 @@ result = clean_export(source, config)
 result.write(layout.clean)
 flow = result.flow
 posts, comments = result.posts, result.comments
-for problem in result.problems[:5]:
-    print("import problem:", Path(problem.file).name, problem.row, problem.message.split(";")[0][:80])
-if len(result.problems) > 5:
-    print(f"... {len(result.problems) - 5} more in clean/import_problems.csv")
+if result.problems:
+    # one line per kind of problem and file; IDs are masked (details: clean/import_problems.csv)
+    problems = pd.DataFrame({"file": [Path(p.file).name for p in result.problems],
+                             "problem": [re.sub(r"\b[0-9a-zA-Z_]{6,}\b", "…", p.message) for p in result.problems]})
+    display(problems.value_counts().rename("rows").to_frame())
 if not flow["fans_available"]:
     display(Markdown(f"**No follower counts** ({flow['fans_source']}): the models will run without "
                      "that covariate."))
@@ -155,7 +156,7 @@ result.exclusions.groupby(["kind", "stage"]).size().rename("records").to_frame()
 # ## 4. Manual coding of self-disclosure
 #
 # With two coders, agreement is summarised by Cohen's kappa; disagreements are
-# listed in `flow.json` for resolution. A resolved `include` column, when
+# listed in `clean/coding_disagreements.csv` for resolution. A resolved `include` column, when
 # present, is the decision used.
 
 # %%

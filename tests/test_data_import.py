@@ -184,7 +184,7 @@ def test_every_quirk_and_stage(export):
     assert ledger[("comment", "c4")] == "too_short" and ledger[("comment", "c5")] == "note_excluded"
     assert ledger[("comment", "c6")] == "unknown_note" and ledger[("comment", "c7")] == "note_excluded"
     assert any("n404" in p.message and p.row == 7 and "search_comments" in p.file for p in result.problems)
-    assert result.flow["coding"]["n_disagreements"] == 1
+    assert result.flow["coding"]["n_disagreements"] == 1 and result.coding.disagreements["note_id"].tolist() == ["n4"]
 
 
 def test_conservation_at_every_stage(export):

@@ -100,6 +100,7 @@ class CleanResult:
     exclusions: pd.DataFrame
     flow: dict
     problems: list[ImportProblem]
+    coding: Coding | None = None
 
     def write(self, out: str | Path) -> Path:
         """Write posts/comments parquet, exclusions.csv, flow.json (and the problems list)."""
@@ -112,6 +113,8 @@ class CleanResult:
         problems = pd.DataFrame([{"file": Path(p.file).name, "row": p.row, "message": p.message}
                                  for p in self.problems], columns=["file", "row", "message"])
         problems.to_csv(out / "import_problems.csv", index=False)
+        if self.coding is not None and len(self.coding.disagreements):
+            self.coding.disagreements.to_csv(out / "coding_disagreements.csv", index=False)
         return out
 
 
@@ -302,7 +305,6 @@ def clean_export(source: str | Path | RawExport, config: CleaningConfig | None =
         "parameters": {"min_post_length": config.min_post_length,
                        "min_comment_length": config.min_comment_length, "drop_video": config.drop_video},
         "coding": coding.summary() if coding else None,
-        "coding_disagreements": coding.disagreements["note_id"].tolist() if coding is not None else [],
         "fans_source": fans_source,
         "fans_available": bool(posts["fans"].notna().any()),
         "user_schema": export.user_column,
@@ -311,4 +313,4 @@ def clean_export(source: str | Path | RawExport, config: CleaningConfig | None =
         "n_problems": len(problems),
     }
     return CleanResult(posts=posts, comments=comments, exclusions=ledger.exclusions_frame(), flow=flow,
-                       problems=problems)
+                       problems=problems, coding=coding)
