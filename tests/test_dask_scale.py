@@ -133,3 +133,37 @@ def test_sweep_runs_as_dask_tasks(tmp_path):
     assert [r.status for r in records] == ["ok"] * 4
     table = pd.read_csv(root / "results.csv")
     assert sorted(table["value"]) == [11, 12, 21, 22]
+
+
+def _tiny_regressor(folder: Path) -> Path:
+    """A randomly initialised two-layer BERT with a character tokenizer, saved as chapter 02 does."""
+    from tokenizers import Tokenizer, models, pre_tokenizers
+    from transformers import BertConfig, BertModel, PreTrainedTokenizerFast
+
+    sr = pytest.importorskip("helpers.sentiment_regressor")
+    vocab = {t: i for i, t in enumerate(["[PAD]", "[UNK]", "[CLS]", "[SEP]", *"好坏字今天心情不"])}
+    tok = Tokenizer(models.WordPiece(vocab, unk_token="[UNK]"))
+    tok.pre_tokenizer = pre_tokenizers.Split("", "isolated")
+    fast = PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="[UNK]", pad_token="[PAD]",
+                                   cls_token="[CLS]", sep_token="[SEP]")
+    enc_dir = folder / "tiny-encoder"
+    BertModel(BertConfig(vocab_size=len(vocab), hidden_size=16, num_hidden_layers=2, num_attention_heads=2,
+                         intermediate_size=32, max_position_embeddings=64)).save_pretrained(enc_dir)
+    fast.save_pretrained(enc_dir)
+    model, tokenizer = sr.build_regressor(str(enc_dir))
+    return sr.save_regressor(model, tokenizer, folder / "regressor")
+
+
+def test_regressor_loader_scores_partitions_on_dask(client, tmp_path):
+    from helpers.dask_scale import RegressorLoader
+
+    pytest.importorskip("helpers.sentiment_scoring")
+    model_dir = _tiny_regressor(tmp_path)
+    frame = pd.DataFrame({"text": ["今天心情好", "坏", "好字字", "不好"] * 6})
+    source = write_partitions(frame, tmp_path / "corpus", rows_per_partition=5)
+    loader = RegressorLoader(str(model_dir), batch_size=4, threads=1)
+    score_parquet(source, tmp_path / "scored", loader, client=client)
+    scored = pd.concat(pd.read_parquet(p) for p in sorted((tmp_path / "scored").glob("*.parquet")))
+    direct = loader()(frame["text"].tolist())
+    assert scored["sentiment"].between(-1, 1).all()
+    np.testing.assert_allclose(scored["sentiment"], direct, atol=1e-5)
