@@ -320,3 +320,14 @@ def test_cli_reports_and_writes(tmp_path, export, capsys):
     assert "n404" in capsys.readouterr().err
     assert main([str(root), "--out", str(tmp_path / "c2"), "--strict"]) == 3
     assert main([str(tmp_path / "nothing"), "--out", str(tmp_path / "c3")]) == 2
+
+
+def test_comments_without_reply_structure_are_kept_with_a_warning(tmp_path, export):
+    root, _ = export
+    frame = pd.read_csv(root / "xhs/csv/search_comments_2024-11-20.csv", dtype=str, keep_default_na=False)
+    (root / "xhs/csv/search_comments_2024-11-20.csv").unlink()
+    frame = frame.drop(columns="parent_comment_id")
+    write_csv(root / "xhs/csv/search_comments_2024-11-20.csv", frame.to_dict(orient="records"), list(frame.columns))
+    result = clean_export(root, CleaningConfig(salt="s"))
+    assert any("parent_comment_id" in p.message for p in result.problems)
+    assert "c3" in set(result.comments["comment_id"])  # no longer recognisable as a reply

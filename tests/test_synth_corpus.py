@@ -138,3 +138,29 @@ def test_sentiment_phrases_track_the_latent_score():
         est.append(np.mean(found) if found else 0.0)
     score = labels[["coder_1", "coder_2"]].mean(axis=1)
     assert np.corrcoef(est, score)[0, 1] > 0.9
+
+
+def test_synth_cli_writes_the_export(tmp_path, capsys):
+    from helpers.synth_corpus import main
+
+    assert main(["--out", str(tmp_path / "raw"), "--scale", "0.03", "--seed", "2", "--formats", "jsonl",
+                 "--schema", "creator_hash"]) == 0
+    assert (tmp_path / "raw" / "fans.csv").exists()
+    assert any((tmp_path / "raw" / "xhs" / "jsonl").glob("search_comments_*.jsonl"))
+    assert "expected after cleaning" in capsys.readouterr().out
+    assert main(["--out", str(tmp_path / "bad"), "--scale", "-1"]) == 2
+
+
+@pytest.mark.slow
+def test_full_scale_reproduces_the_study_counts_quickly(tmp_path):
+    import time
+
+    started = time.perf_counter()
+    write(generate(scale=1.0, seed=20241111), tmp_path / "raw")
+    result = clean_export(tmp_path / "raw", CleaningConfig(coding_file=tmp_path / "raw" / "self_disclosure_coding.csv",
+                                                           salt="x"))
+    seconds = time.perf_counter() - started
+    assert result.flow["posts"]["raw"] == 2182 and result.flow["comments"]["raw"] == 122212
+    assert abs(result.flow["posts"]["final"] / 535 - 1) < 0.10
+    assert abs(result.flow["comments"]["final"] / 17301 - 1) < 0.10
+    assert seconds < 90, f"synth + clean at scale 1 took {seconds:.0f} s"

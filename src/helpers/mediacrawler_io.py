@@ -39,7 +39,7 @@ TEXT_SUFFIXES = (".csv", ".json", ".jsonl")
 REQUIRED = {
     "notes": ("note_id", "type", "title", "desc", "time", "liked_count", "collected_count",
               "comment_count", "share_count", "last_modify_ts"),
-    "comments": ("comment_id", "note_id", "content", "create_time", "parent_comment_id"),
+    "comments": ("comment_id", "note_id", "content", "create_time"),
     "creators": ("fans",),
 }
 USER_COLUMNS = ("user_id", "creator_hash")
@@ -180,6 +180,11 @@ def _check_columns(frame: pd.DataFrame, kind: str, source: str, problems: list[I
         problems.append(ImportProblem(source, None, f"{kind} table lacks column(s) {', '.join(missing)}; "
                                                     "file skipped"))
         return False
+    if kind == "comments" and "parent_comment_id" not in frame.columns:
+        # some older versions store no reply structure: keep the rows, say what cannot be done
+        problems.append(ImportProblem(source, None, "comments table has no parent_comment_id column: replies "
+                                                    "cannot be told apart and are all treated as top-level"))
+        frame["parent_comment_id"] = ""
     return True
 
 

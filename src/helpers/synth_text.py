@@ -19,7 +19,6 @@ import numpy as np
 from . import synth_grammar as g
 
 _LEN_RE = re.compile(r"[\u4e00-\u9fff]|[A-Za-z]+|\d+")
-_THEME_WORDS = {name: np.array(words) for name, words in g.THEMES.items()}
 
 
 def text_length(text: str) -> int:
@@ -27,26 +26,37 @@ def text_length(text: str) -> int:
     return len(_LEN_RE.findall(text))
 
 
+_LEXICON_BY_INDEX = [g.SENTIMENT_LEXICON[float(level)] for level in g.SENTIMENT_LEVELS]
+_OTHER_THEMES = {t: [o for o in g.THEME_NAMES if o != t] for t in g.THEME_NAMES}
+_TOP = len(g.SENTIMENT_LEVELS) - 1
+
+
 def sentiment_phrase(rng: np.random.Generator, score: float, jitter: float = 0.06) -> str:
-    level = g.SENTIMENT_LEVELS[g.nearest_level(np.array([score + rng.normal(0, jitter)]))[0]]
-    options = g.SENTIMENT_LEXICON[float(level)]
-    return options[rng.integers(len(options))]
+    """A phrase from the lexicon level nearest ``score`` (jittered), chosen at random.
+
+    Scalar arithmetic on purpose: this runs ~300k times per full-size corpus.
+    """
+    noisy = score + jitter * rng.standard_normal()
+    index = min(max(int(round((noisy + 1.0) / 0.2)), 0), _TOP)
+    options = _LEXICON_BY_INDEX[index]
+    return options[int(rng.integers(len(options)))]
 
 
 def _pick(rng: np.random.Generator, options: tuple[str, ...]) -> str:
-    return options[rng.integers(len(options))]
+    return options[int(rng.integers(len(options)))]
 
 
 def theme_words(rng: np.random.Generator, theme: str, k: int, purity: float = 0.9) -> list[str]:
     """k content words, each from ``theme`` with probability ``purity``, else from another theme."""
+    draws = rng.random(3 * k)
     out = []
-    for _ in range(k):
+    for j in range(k):
         source = theme
-        if rng.random() > purity:
-            others = [t for t in g.THEME_NAMES if t != theme]
-            source = others[rng.integers(len(others))]
-        words = _THEME_WORDS[source]
-        out.append(str(words[rng.integers(len(words))]))
+        if draws[j] > purity:
+            others = _OTHER_THEMES[theme]
+            source = others[int(draws[k + j] * len(others))]
+        words = g.THEMES[source]
+        out.append(words[int(draws[2 * k + j] * len(words))])
     return out
 
 
