@@ -331,3 +331,16 @@ def test_comments_without_reply_structure_are_kept_with_a_warning(tmp_path, expo
     result = clean_export(root, CleaningConfig(salt="s"))
     assert any("parent_comment_id" in p.message for p in result.problems)
     assert "c3" in set(result.comments["comment_id"])  # no longer recognisable as a reply
+
+
+def test_cli_picks_up_side_files(tmp_path, capsys):
+    from helpers.cleaning_cli import main
+    from helpers.synth_corpus import generate, write
+
+    raw = write(generate(scale=0.03, seed=4), tmp_path / "raw")
+    assert main([str(raw), "--out", str(tmp_path / "clean")]) == 0
+    assert "self_disclosure_coding.csv" in capsys.readouterr().err
+    flow = json.loads((tmp_path / "clean" / "flow.json").read_text())
+    assert flow["coding"] is not None and flow["posts"]["final"] == 16
+    assert main([str(raw), "--out", str(tmp_path / "c2"), "--no-side-files"]) == 0
+    assert json.loads((tmp_path / "c2" / "flow.json").read_text())["coding"] is None

@@ -3,7 +3,9 @@
 Reads a MediaCrawler export (folder of CSV/JSON/JSONL files or an SQLite
 file), runs the study's cleaning with its exclusion ledger and writes
 ``posts.parquet``, ``comments.parquet``, ``exclusions.csv``, ``flow.json`` and
-``import_problems.csv`` into ``DIR``.  Problems with single files or rows are
+``import_problems.csv`` into ``DIR``.  A ``self_disclosure_coding.csv`` or
+``fans.csv`` lying in the export folder (as ``synth`` writes them) is used
+unless ``--coding``/``--fans`` name other files or ``--no-side-files`` is given.  Problems with single files or rows are
 reported (file and row) and the rest of the export is still used; ``--strict``
 turns any such problem into a failure.
 """
@@ -32,13 +34,34 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--keep-video", action="store_true", help="do not drop video notes")
     parser.add_argument("--salt", help="salt for hashing user IDs (default: $XHS_SALT, else random per run)")
     parser.add_argument("--strict", action="store_true", help="fail on any file/row problem")
+    parser.add_argument("--no-side-files", action="store_true",
+                        help=f"do not pick up {CODING_NAME} / {FANS_NAME} found in the SOURCE folder")
     return parser
+
+
+CODING_NAME = "self_disclosure_coding.csv"
+FANS_NAME = "fans.csv"
+
+
+def side_files(source: Path) -> tuple[Path | None, Path | None]:
+    """A coding file and a follower file lying in the export folder (as ``synth`` writes them)."""
+    folder = source if source.is_dir() else source.parent
+    coding, fans = folder / CODING_NAME, folder / FANS_NAME
+    return (coding if coding.is_file() else None), (fans if fans.is_file() else None)
 
 
 def main(argv: list[str] | None = None) -> int:
     import os
 
     args = build_parser().parse_args(argv)
+    if not args.no_side_files:
+        coding, fans = side_files(Path(args.source))
+        if args.coding is None and coding is not None:
+            args.coding = str(coding)
+            print(f"using the coding file found beside the export: {coding.name}", file=sys.stderr)
+        if args.fans is None and fans is not None:
+            args.fans = str(fans)
+            print(f"using the follower file found beside the export: {fans.name}", file=sys.stderr)
     config = CleaningConfig(
         min_post_length=args.min_post_length, min_comment_length=args.min_comment_length,
         drop_video=not args.keep_video, coding_file=args.coding, fans_file=args.fans,
