@@ -344,3 +344,14 @@ def test_cli_picks_up_side_files(tmp_path, capsys):
     assert flow["coding"] is not None and flow["posts"]["final"] == 16
     assert main([str(raw), "--out", str(tmp_path / "c2"), "--no-side-files"]) == 0
     assert json.loads((tmp_path / "c2" / "flow.json").read_text())["coding"] is None
+
+
+def test_fast_text_cleaning_equals_the_pandas_chain():
+    from helpers.synth_corpus import generate
+    from helpers.text_cleaning import clean_text_chain
+
+    corpus = generate(scale=0.03, seed=6)
+    texts = pd.concat([corpus.comments["content"], corpus.notes["title"] + " " + corpus.notes["desc"],
+                       pd.Series(["@abc#tag 你好 [哭R]#话题[话题]# www.x.com/哈哈", "", "OK 1.2万+ a@b.cn"])],
+                      ignore_index=True)
+    assert clean_text(texts).tolist() == clean_text_chain(texts).tolist()

@@ -57,17 +57,22 @@ def parse_count(value: object) -> int:
 
 
 def parse_counts(values: pd.Series) -> pd.Series:
-    """Vectorised :func:`parse_count`; raises :class:`CountParseError` naming the first bad row."""
-    text = values.astype("string").fillna("").str.replace(r"[,，\s]", "", regex=True)
-    text = text.mask(text.str.lower().isin(["nan", "none", "null", "<na>"]), "")
-    parts = text.str.extract(r"^(?P<num>\d+(?:\.\d+)?)(?P<unit>[千kK万wW亿]?)\+?$")
-    bad = parts["num"].isna() & (text != "")
-    if bad.any():
-        index = bad.idxmax()
-        raise CountParseError(f"row {index}: cannot read {values.loc[index]!r} as a count", index)
-    number = pd.to_numeric(parts["num"], errors="coerce").fillna(0.0)
-    unit = parts["unit"].fillna("").map(_UNITS).fillna(1).astype(float)
-    return (number * unit).round().astype("int64")
+    """Column version of :func:`parse_count`; raises :class:`CountParseError` naming the first bad row.
+
+    Count columns hold few distinct display strings (many rows say ``"0"`` or
+    ``"1.2万"``), so each distinct value is parsed once and mapped back.
+    """
+    parsed: dict[object, int] = {}
+    for value in pd.unique(values.astype(object)):
+        try:
+            parsed[value] = parse_count(value)
+        except CountParseError:
+            index = values.index[values.astype(object).eq(value).to_numpy()][0]
+            raise CountParseError(f"row {index}: cannot read {value!r} as a count", index) from None
+    if values.isna().any():
+        return values.astype(object).map(lambda v: parsed.get(v, 0) if v is not None and v == v else 0).astype(
+            "int64")
+    return values.astype(object).map(parsed).astype("int64")
 
 
 def format_count(n: int) -> str:

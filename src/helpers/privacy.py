@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 
 import pandas as pd
@@ -50,9 +51,15 @@ def salted_hash(ids: pd.Series, salt: str, length: int = 16) -> pd.Series:
     return text.map(mapping).astype(object).where(text.notna(), None)
 
 
+_CONTACTS = [re.compile(p) for p in (EMAIL_RE, WECHAT_RE, QQ_RE, PHONE_RE)]
+
+
 def scrub_contacts(texts: pd.Series) -> pd.Series:
-    """Remove e-mail addresses, phone numbers and WeChat/QQ IDs from free text."""
-    s = texts.astype("string").fillna("")
-    for pattern in (EMAIL_RE, WECHAT_RE, QQ_RE, PHONE_RE):
-        s = s.str.replace(pattern, " ", regex=True)
-    return s.astype(object)
+    """Remove e-mail addresses, WeChat/QQ IDs and phone numbers from free text (in that order)."""
+    def scrub(text: str) -> str:
+        for pattern in _CONTACTS:
+            text = pattern.sub(" ", text)
+        return text
+
+    values = texts.astype(object).where(texts.notna(), "")
+    return pd.Series([scrub(str(t)) for t in values], index=texts.index, dtype=object)

@@ -7,11 +7,13 @@ space rather than deleted so that words on either side of a removed symbol do
 not fuse into a new "word" for jieba.  Length is counted the study's way: each
 Chinese character, each English word and each numeral counts one.
 
-Everything is vectorised with pandas string methods: the comment table of a
-real crawl has >100k rows.
+The comment table of a real crawl has >100k rows, so each text goes through
+three precompiled passes only.
 """
 
 from __future__ import annotations
+
+import re
 
 import pandas as pd
 
@@ -27,19 +29,37 @@ SPECIAL_RE = r"[^\u4e00-\u9fffA-Za-z0-9]+"
 
 _TOKEN_RE = r"[\u4e00-\u9fff]|[A-Za-z]+|\d+"
 
+_URL = re.compile(URL_RE)
+_MARKUP = re.compile("|".join(f"(?:{p})" for p in (HASHTAG_RE, EMOJI_CODE_RE, MENTION_RE)))
+_SPECIAL = re.compile(SPECIAL_RE)
+_TOKEN = re.compile(_TOKEN_RE)
+
+
+def clean_one(text: str) -> str:
+    """Clean one text: URLs first (they contain '#' and '@'), then platform markup, then the rest."""
+    return _SPECIAL.sub(" ", _MARKUP.sub(" ", _URL.sub(" ", text))).strip()
+
 
 def clean_text(texts: pd.Series) -> pd.Series:
-    """Cleaned text: hashtags, emoji codes, mentions, URLs and special characters removed."""
+    """Cleaned text: hashtags, emoji codes, mentions, URLs and special characters removed.
+
+    Three compiled passes per string in a comprehension: about three times
+    faster than a chain of pandas ``str.replace`` calls (which loop in Python
+    too, once per pattern) and identical in result (``benchmarks/data_cleaning_speed.py``).
+    """
+    values = texts.astype(object).where(texts.notna(), "")
+    return pd.Series([clean_one(str(t)) for t in values], index=texts.index, dtype=object)
+
+
+def clean_text_chain(texts: pd.Series) -> pd.Series:
+    """The same cleaning as a chain of pandas ``str.replace`` calls (reference for tests and benchmarks)."""
     s = texts.astype("string").fillna("")
-    s = s.str.replace(URL_RE, " ", regex=True)
-    s = s.str.replace(HASHTAG_RE, " ", regex=True)
-    s = s.str.replace(EMOJI_CODE_RE, " ", regex=True)
-    s = s.str.replace(MENTION_RE, " ", regex=True)
-    s = s.str.replace(SPECIAL_RE, " ", regex=True)
-    s = s.str.replace(r"\s+", " ", regex=True).str.strip()
-    return s.astype(object)
+    for pattern in (URL_RE, HASHTAG_RE, EMOJI_CODE_RE, MENTION_RE, SPECIAL_RE):
+        s = s.str.replace(pattern, " ", regex=True)
+    return s.str.replace(r"\s+", " ", regex=True).str.strip().astype(object)
 
 
 def study_length(cleaned: pd.Series) -> pd.Series:
     """Characters, words and numerals: one per Chinese character, English word or digit run."""
-    return cleaned.astype("string").fillna("").str.count(_TOKEN_RE).astype("int64")
+    values = cleaned.astype(object).where(cleaned.notna(), "")
+    return pd.Series([len(_TOKEN.findall(str(t))) for t in values], index=cleaned.index, dtype="int64")
