@@ -188,6 +188,26 @@ table1.to_csv(layout.clean / "table1.csv")
 table1.round(2)
 
 # %% [markdown]
+# ## 6. What the stand-in plants (synthetic runs only)
+#
+# The generator writes its parameters to `raw/truth.json` so that the later
+# chapters can test whether their estimates recover them: standardised effects
+# of post sentiment, post length, time since posting and followers on each
+# engagement outcome (likes from the study's Table S2; the others assumed where
+# the paper's values were not available, with the directions its abstract
+# reports), and three comment themes with their vocabularies.
+
+# %%
+if synthetic:
+    planted = pd.DataFrame({name: spec["coefficients"] for name, spec in truth["engagement"].items()
+                            if "coefficients" in spec}).T
+    planted["source"] = [truth["engagement"][name]["source"] for name in planted.index]
+    display(planted)
+    themes = pd.Series(truth["themes"]).groupby(lambda term: truth["themes"][term]).agg(
+        lambda terms: "、".join(list(terms.index)[:8]) + " …")
+    display(themes.rename("example terms").to_frame())
+
+# %% [markdown]
 # A few cleaned comments (synthetic runs only; a real export's text is not
 # echoed into the book):
 

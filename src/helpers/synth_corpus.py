@@ -25,6 +25,14 @@ the other three as ln(x+1)), so β is the standardised coefficient.  Comment
 sentiment (Model 5) is planted on a normal-score scale with crossed random
 intercepts for creators, posts and audience members and then mapped to the
 comment marginal (Gaussian copula); the realised slope is measured and stored.
+
+Truth tables (beyond the contract's columns): ``truth_posts`` has ``fate``
+(video / short / not_self_disclosure / kept), ``intended_kept``,
+``is_duplicated``, ``creator_index``, ``fans``, ``post_length``,
+``days_since_post``, the four counts and the z-scored predictors ``z_*``;
+``truth_comments`` has ``fate`` (final / short / reply / creator / orphan),
+``intended_kept``, ``audience_index`` (−1 for the post's creator),
+``is_duplicated`` and ``is_orphan``.
 """
 
 from __future__ import annotations
@@ -54,14 +62,14 @@ PREDICTORS = ("post_sentiment", "post_length", "days_since_post", "fans")
 PREDICTOR_COLUMNS = {"post_sentiment": "latent_sentiment (raw, -1..1)", "post_length": "ln_post_length",
                      "days_since_post": "ln_days_since_post", "fans": "ln_fans"}
 
-#: Planted standardised coefficients.  Likes: the study's values as quoted in the
-#: project's issue (Table S2).  The rest could not be read from any reachable copy
+#: Planted standardised coefficients.  Likes: the study's values as reported in the
+#: paper's text (Table S2).  The rest could not be read from any reachable copy
 #: of the paper: directions follow its abstract (less positive sentiment -> more
 #: likes and comments; no sentiment effect on favorites or shares), sizes assumed.
 ENGAGEMENT = {
     "likes": {"outcome": "ln_liked", "count": "liked_count", "mu": 4.2, "sigma": 1.9,
               "coefficients": {"post_sentiment": -0.36, "post_length": 0.35, "days_since_post": 0.22, "fans": 0.35},
-              "source": "study (Table S2, as quoted in issue 3)"},
+              "source": "study (Table S2, as reported in its text)"},
     "favorites": {"outcome": "ln_collected", "count": "collected_count", "mu": 3.3, "sigma": 1.8,
                   "coefficients": {"post_sentiment": -0.02, "post_length": 0.38, "days_since_post": 0.20,
                                    "fans": 0.30},
