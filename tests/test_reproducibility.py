@@ -16,11 +16,11 @@ import pytest
 SCALE = 0.03
 
 
-def _clean(folder: Path, seed: int):
+def _clean(folder: Path, seed: int, scale: float = SCALE):
     from helpers.cleaning_pipeline import CleaningConfig, clean_export
     from helpers.synth_corpus import generate, write
 
-    raw = write(generate(scale=SCALE, seed=seed), folder / "raw")
+    raw = write(generate(scale=scale, seed=seed), folder / "raw")
     result = clean_export(raw, CleaningConfig(coding_file=raw / "self_disclosure_coding.csv",
                                               salt=f"synthetic-{seed}"))
     return result.write(folder / "clean")
@@ -69,3 +69,27 @@ def test_networks_are_reproducible(cleaned):
     other = _network(cleaned["a"], seed=4)
     assert not np.array_equal(first[["x", "y"]].to_numpy(), other[["x", "y"]].to_numpy()), (
         "the layout's random starts depend on the seed")
+
+
+def _model_table(folder: Path) -> pd.DataFrame:
+    from helpers.engagement_data import load_comments, load_posts, study_model_specs
+    from helpers.engagement_lmer import coefficient_table, fit_models
+
+    posts = load_posts(folder, sentiment="latent")
+    comments = load_comments(folder, sentiment="latent")
+    results = fit_models(study_model_specs(), posts, comments, engine="lmerTest")
+    assert all(r.error is None for r in results), [r.error for r in results]
+    return coefficient_table(results, "raw")
+
+
+def test_models_are_reproducible(tmp_path):
+    pytest.importorskip("helpers.engagement_lmer")
+    pytest.importorskip("rpy2")
+    folders = {}
+    for name, seed in (("a", 11), ("b", 11), ("c", 12)):
+        _clean(tmp_path / name, seed, scale=0.1)
+        folders[name] = tmp_path / name
+    first, second, other = (_model_table(folders[k]) for k in "abc")
+    pd.testing.assert_frame_equal(first, second, check_exact=True)
+    assert len(first) >= 5 * 4
+    assert not np.allclose(first["estimate"], other["estimate"]), "another seed gives other estimates"
