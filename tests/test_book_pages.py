@@ -113,3 +113,26 @@ def test_write_generated_pages(tmp_path):
     assert [p.name for p in written] == ["results.md", "sweeps.md"]
     sweeps = (stage / "book" / "sweeps.md").read_text()
     assert "data/sweeps/s.yml" in sweeps and "notebooks: [03]" in sweeps and "2 cores" in sweeps
+
+
+def test_find_effect_reads_chapter_03_layout():
+    results = {"closest_scaling_to_paper": "standardised",
+               "post_sentiment_raw": {"likes": -0.5, "comment_sentiment": 0.02},
+               "post_sentiment_std": {"likes": -0.31, "comment_sentiment": 0.04},
+               "post_sentiment_p": {"likes": 0.0001, "comment_sentiment": 0.2}}
+    likes = find_effect(results, "likes")
+    assert (likes.estimate, likes.p, likes.scaling) == (-0.31, 0.0001, "standardised")
+    assert "β = -0.310 (standardised)" in likes.describe()
+    assert find_effect({**results, "closest_scaling_to_paper": "raw"}, "likes").estimate == -0.5
+    cs = find_effect(results, "comment sentiment")
+    assert cs.estimate == 0.04 and cs.significant is False
+
+
+def test_engagement_findings_mention_robustness_and_recovery():
+    results = {"post_sentiment_std": {"likes": -0.3, "comments": -0.2},
+               "post_sentiment_p": {"likes": 0.001, "comments": 0.01},
+               "negbin_agreement": {"likes": True, "comments": False},
+               "recovery_covered": {"likes (estimated)": True, "likes (latent)": False}}
+    first = engagement_findings(results)[0]
+    assert "likes yes, comments no" in first.found
+    assert "likes (estimated) yes, likes (latent) no" in first.found

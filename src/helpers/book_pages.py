@@ -90,6 +90,7 @@ class Effect:
     low: float | None = None
     high: float | None = None
     p: float | None = None
+    scaling: str = ""
 
     @property
     def found(self) -> bool:
@@ -106,7 +107,7 @@ class Effect:
     def describe(self) -> str:
         if not self.found:
             return "not reported by this build"
-        parts = [f"β = {fmt(self.estimate)}"]
+        parts = [f"β = {fmt(self.estimate)}" + (f" ({self.scaling})" if self.scaling else "")]
         if self.low is not None and self.high is not None:
             parts.append(f"95 % CI [{fmt(self.low)}, {fmt(self.high)}]")
         if self.p is not None:
@@ -142,7 +143,21 @@ def _effect_candidates(alias: str, fields: Iterable[str]) -> list[str]:
 
 
 def find_effect(results03: Mapping[str, Any], outcome: str) -> Effect:
-    """The post-sentiment effect on one outcome from chapter 03's headline numbers."""
+    """The post-sentiment effect on one outcome from chapter 03's headline numbers.
+
+    Chapter 03 reports ``post_sentiment_std.<outcome>`` / ``post_sentiment_raw.<outcome>``
+    and ``post_sentiment_p.<outcome>``; the scaling shown is the one the chapter found
+    closest to the paper's numbers (``closest_scaling_to_paper``).
+    """
+    closest = str(results03.get("closest_scaling_to_paper") or "standardised")
+    order = ("raw", "std") if closest.startswith("raw") else ("std", "raw")
+    for alias in OUTCOME_ALIASES[outcome]:
+        for scaling in order:
+            est = lookup(results03, f"post_sentiment_{scaling}.{alias}")
+            if isinstance(est, int | float) and not isinstance(est, bool):
+                label = "standardised" if scaling == "std" else "raw"
+                return Effect(float(est), p=_num(lookup(results03, f"post_sentiment_p.{alias}")),
+                              scaling=label)
     for alias in OUTCOME_ALIASES[outcome]:
         est = lookup(results03, *_effect_candidates(alias, _EST))
         if isinstance(est, int | float) and not isinstance(est, bool):
@@ -171,6 +186,22 @@ class ClaimFinding:
     verdict: str
 
 
+def _checks(results03: Mapping[str, Any], outcomes: Sequence[str]) -> str:
+    """Robustness and recovery notes for some outcomes (empty when not reported)."""
+    notes = []
+    nb = results03.get("negbin_agreement")
+    if isinstance(nb, Mapping):
+        got = [f"{o} {fmt(nb[o])}" for o in outcomes if o in nb]
+        if got:
+            notes.append("negative-binomial model agrees in sign and significance: " + ", ".join(got))
+    cov = results03.get("recovery_covered")
+    if isinstance(cov, Mapping):
+        got = [f"{k} {fmt(v)}" for k, v in cov.items() if any(k.startswith(o + " ") or k == o for o in outcomes)]
+        if got:
+            notes.append("planted effect inside the 95 % CI: " + ", ".join(got))
+    return ("; " + "; ".join(notes)) if notes else ""
+
+
 def engagement_findings(results03: Mapping[str, Any]) -> list[ClaimFinding]:
     """The three engagement claims, judged on this build's chapter-03 numbers."""
     eff = {name: find_effect(results03, name) for name in OUTCOME_ALIASES}
@@ -184,7 +215,8 @@ def engagement_findings(results03: Mapping[str, Any]) -> list[ClaimFinding]:
         "Negative post sentiment → more likes and comments",
         "Post sentiment had significant negative effects on likes (β = −0.36) and comments: "
         "the more negative the post, the more likes and comments it drew.",
-        f"likes: {eff['likes'].describe()}; comments: {eff['comments'].describe()}",
+        f"likes: {eff['likes'].describe()}; comments: {eff['comments'].describe()}"
+        + _checks(results03, ["likes", "comments"]),
         _verdict(ok),
     ))
     pair = [eff["favorites"], eff["shares"]]
@@ -193,7 +225,8 @@ def engagement_findings(results03: Mapping[str, Any]) -> list[ClaimFinding]:
     out.append(ClaimFinding(
         "No effect on favorites and shares",
         "Post sentiment had no significant effect on favorites (collects) or shares.",
-        f"favorites: {eff['favorites'].describe()}; shares: {eff['shares'].describe()}",
+        f"favorites: {eff['favorites'].describe()}; shares: {eff['shares'].describe()}"
+        + _checks(results03, ["favorites", "shares"]),
         _verdict(ok),
     ))
     e = eff["comment sentiment"]
@@ -202,7 +235,7 @@ def engagement_findings(results03: Mapping[str, Any]) -> list[ClaimFinding]:
         "Small positive effect on comment sentiment",
         "More positive posts drew slightly more positive comments (a small, significant "
         "positive coefficient in the crossed-random-effects model).",
-        f"comment sentiment: {e.describe()}",
+        f"comment sentiment: {e.describe()}" + _checks(results03, ["comment_sentiment"]),
         _verdict(ok),
     ))
     return out
