@@ -311,3 +311,50 @@ def test_bad_input_is_reported():
         build_semantic_map([])
     with pytest.raises(ValueError, match="min_occurrences"):
         build_semantic_map([["a"], ["b"]], min_occurrences=2)
+
+
+# --- inputs and the embedded corpus ------------------------------------------------------
+
+def test_missing_sentiment_output_fails_clearly(tmp_path):
+    from helpers.network_inputs import load_scored_comments
+    from helpers.run_layout import RunLayout
+
+    with pytest.raises(FileNotFoundError, match="chapter 02"):
+        load_scored_comments(RunLayout.at(tmp_path))
+
+
+def test_planted_themes_reader_accepts_both_layouts(tmp_path):
+    import json
+
+    from helpers.network_inputs import planted_themes
+
+    assert planted_themes(tmp_path / "none.json") is None
+    (tmp_path / "a.json").write_text(json.dumps({"themes": {"加油": "coping", "医院": "health"}}))
+    (tmp_path / "b.json").write_text(json.dumps({"themes": {"coping": ["加油"], "health": ["医院"]}}))
+    assert planted_themes(tmp_path / "a.json") == planted_themes(tmp_path / "b.json")
+
+
+@pytest.fixture(scope="module")
+def embedded_corpus(tmp_path_factory):
+    """The project's synthetic corpus at a small scale, synthesised and cleaned (chapter 01's CLI)."""
+    from helpers.__main__ import main
+
+    root = tmp_path_factory.mktemp("embedded")
+    assert main(["synth", "--out", str(root / "raw"), "--scale", "0.1", "--seed", "7"]) == 0
+    assert main(["clean", str(root / "raw"), "--out", str(root / "clean")]) == 0
+    return root
+
+
+def test_embedded_corpus_themes_recovered(embedded_corpus, tokenizer):
+    import pandas as pd
+
+    from helpers.network_inputs import planted_themes
+
+    texts = pd.read_parquet(embedded_corpus / "clean" / "comments.parquet")["text"].tolist()
+    themes = planted_themes(embedded_corpus / "raw" / "truth.json")
+    assert themes and len(set(themes.values())) == 3
+    smap = build_semantic_map(tokenizer.tokenize_many(texts), top_n=100, min_occurrences=3,
+                              min_cluster_size=5, n_layout_starts=2, seed=1)
+    rec = theme_recovery(smap, themes)
+    assert rec["n_terms"] >= 20
+    assert rec["ari"] >= 0.8, rec

@@ -17,6 +17,7 @@ does not dominate: it is XᵀDX with D = diag(1/(n_d-1)).
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -49,7 +50,7 @@ def document_term_matrix(
     tokens are ignored; otherwise every token seen becomes a column.
     """
     lengths = np.fromiter((len(t) for t in token_lists), dtype=np.int64, count=len(token_lists))
-    flat = pd.Series([tok for toks in token_lists for tok in toks], dtype=object)
+    flat = np.fromiter(itertools.chain.from_iterable(token_lists), dtype=object, count=int(lengths.sum()))
     rows = np.repeat(np.arange(len(token_lists), dtype=np.int64), lengths)
     if vocabulary is None:
         codes, uniques = pd.factorize(flat, sort=True)
@@ -95,9 +96,9 @@ def cooccurrence_matrix(x: sp.spmatrix, counting: str = "full") -> sp.csr_matrix
         weight = np.zeros_like(n_terms)
         several = n_terms > 1
         weight[several] = 1.0 / (n_terms[several] - 1.0)
-        c = (x.T @ sp.diags(weight) @ x).tocsr()
+        c = (x.T.tocsr() @ (sp.diags(weight) @ x)).tocsr()
     else:
-        c = (x.T @ x).tocsr()
+        c = (x.T.tocsr() @ x).tocsr()  # csr @ csr: the fastest layout for scipy's SpGEMM
     c.setdiag(0.0)
     c.eliminate_zeros()
     return c

@@ -6,9 +6,10 @@ VOSviewer's clustering (Waltman, van Eck & Noyons 2010) maximises
 
 with s_ij the association strength and γ the resolution: two terms gain from
 sharing a cluster only when their association exceeds γ.  That is the Constant
-Potts Model (CPM) of Traag et al. on the weighted graph s_ij, which ``leidenalg``
-optimises with the Leiden algorithm (VOSviewer itself switched from the smart
-local moving algorithm to Leiden).  Several random starts are run and the
+Potts Model (CPM) of Traag et al. on the weighted graph s_ij, optimised with the
+Leiden algorithm (VOSviewer itself switched from the smart local moving algorithm
+to Leiden).  We call python-igraph's ``community_leiden``, the same algorithm as the
+``leidenalg`` package but measured ~30× faster here on a dense 1,000-term map.  Several random starts are run and the
 partition with the highest quality is kept.
 
 A minimum cluster size is then enforced as in VOSviewer's "merge small
@@ -87,8 +88,9 @@ def vos_clustering(
     seed: int = 0,
 ) -> Clustering:
     """Cluster items on association strengths with CPM + Leiden, then merge small clusters."""
+    import random
+
     import igraph as ig
-    import leidenalg
 
     s = sp.csr_matrix(s, dtype=np.float64)
     n = s.shape[0]
@@ -103,17 +105,19 @@ def vos_clustering(
     weights = upper.data.tolist()
     best_labels: np.ndarray | None = None
     best_quality = -np.inf
-    for start in range(max(1, n_starts)):
-        partition = leidenalg.CPMVertexPartition(
-            graph, weights=weights, resolution_parameter=resolution
-        )
-        optimiser = leidenalg.Optimiser()
-        optimiser.set_rng_seed(int(seed) + start)
-        optimiser.optimise_partition(partition, n_iterations=-1)
-        quality = partition.quality()
-        if quality > best_quality:
-            best_quality = quality
-            best_labels = np.asarray(partition.membership)
+    try:
+        for start in range(max(1, n_starts)):
+            # igraph draws from a pluggable RNG: a private seeded one makes starts reproducible
+            # without touching the global ``random`` state of the caller.
+            ig.set_random_number_generator(random.Random(int(seed) + start))
+            found = graph.community_leiden(objective_function="CPM", weights=weights,
+                                           resolution=resolution, n_iterations=-1)
+            labels = np.asarray(found.membership)
+            quality = cpm_quality(s, labels, resolution)
+            if quality > best_quality:
+                best_quality, best_labels = quality, labels
+    finally:
+        ig.set_random_number_generator(random)
     assert best_labels is not None
     labels = merge_small_clusters(s, best_labels, max(1, int(min_cluster_size)), resolution)
     return Clustering(labels, cpm_quality(s, labels, resolution), int(labels.max()) + 1)
