@@ -355,3 +355,13 @@ def test_fast_text_cleaning_equals_the_pandas_chain():
                        pd.Series(["@abc#tag 你好 [哭R]#话题[话题]# www.x.com/哈哈", "", "OK 1.2万+ a@b.cn"])],
                       ignore_index=True)
     assert clean_text(texts).tolist() == clean_text_chain(texts).tolist()
+
+
+def test_blank_user_ids_are_unknown_not_one_person(tmp_path):
+    root = tmp_path / "e"
+    write_csv(root / "search_contents_1.csv", [note("n1", user="")], NOTE_COLUMNS)
+    write_csv(root / "search_comments_1.csv", [comment("c1", "n1", user=""), comment("c2", "n1", user="")],
+              COMMENT_COLUMNS)
+    result = clean_export(root, CleaningConfig(salt="s"))
+    assert len(result.comments) == 2  # not mistaken for the (unknown) creator's own comments
+    assert result.comments["audience_id"].isna().all() and result.posts["creator_id"].isna().all()

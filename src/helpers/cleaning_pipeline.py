@@ -118,6 +118,12 @@ class CleanResult:
         return out
 
 
+def _blank_to_none(ids: pd.Series) -> pd.Series:
+    """An empty user ID means unknown, not one shared anonymous user."""
+    text = ids.astype(object)
+    return text.where(text.notna() & text.astype(str).str.strip().ne(""), None)
+
+
 def _ln1p(values: pd.Series) -> pd.Series:
     return np.log1p(values.astype("float64"))
 
@@ -202,7 +208,7 @@ def clean_posts(export: RawExport, config: CleaningConfig, ledger: Ledger, salt:
     days = (download - publish).dt.total_seconds() / 86400.0
     out = pd.DataFrame({
         "note_id": notes["note_id"].astype(str),
-        "creator_id": salted_hash(notes["user_key"], salt),
+        "creator_id": salted_hash(_blank_to_none(notes["user_key"]), salt),
         "title": notes["title_clean"],
         "text": notes["text"],
         "publish_time": publish,
@@ -250,7 +256,8 @@ def clean_comments(export: RawExport, posts: pd.DataFrame, config: CleaningConfi
     comments = ledger.apply("comment", "note_excluded", comments, comments["note_id"].isin(kept_notes),
                             "its post was excluded", "comment_id")
     note_creator = posts.set_index("note_id")["_user_key"]
-    by_creator = comments["user_key"].astype(str).eq(comments["note_id"].map(note_creator).astype(str))
+    author = comments["user_key"].astype(str)
+    by_creator = author.ne("") & author.eq(comments["note_id"].map(note_creator).astype(str))
     comments = ledger.apply("comment", "by_post_creator", comments, ~by_creator,
                             "written by the post's creator", "comment_id")
     parent = comments["parent_comment_id"].astype(str).str.strip()
@@ -269,7 +276,7 @@ def clean_comments(export: RawExport, posts: pd.DataFrame, config: CleaningConfi
     out = pd.DataFrame({
         "comment_id": comments["comment_id"].astype(str),
         "note_id": comments["note_id"].astype(str),
-        "audience_id": salted_hash(comments["user_key"], salt),
+        "audience_id": salted_hash(_blank_to_none(comments["user_key"]), salt),
         "creator_id": comments["note_id"].map(posts.set_index("note_id")["creator_id"]),
         "text": comments["text"],
         "comment_length": comments["comment_length"].astype("int64"),
