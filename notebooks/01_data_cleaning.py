@@ -67,7 +67,7 @@ from helpers import descriptives
 from helpers.cleaning_pipeline import CleaningConfig, clean_export
 from helpers.figures import use_notebook_renderer
 from helpers.run_layout import RunLayout
-from helpers.synth_corpus import generate, write
+from helpers.synth_corpus import clear_truth, generate, write
 
 use_notebook_renderer()
 layout = RunLayout.at(run_dir)
@@ -96,7 +96,9 @@ if synthetic:
     ))
 else:
     truth = None
-    display(Markdown(f"Reading the export at `{Path(source).name}`."))
+    stale = clear_truth(layout.raw) if Path(source).resolve() != layout.raw else []
+    display(Markdown(f"Reading the export at `{Path(source).name}`."
+                     + (f" Removed a stand-in's truth files from the run folder: {', '.join(stale)}." if stale else "")))
 
 # %% [markdown]
 # ## 2. Cleaning

@@ -164,3 +164,11 @@ def test_full_scale_reproduces_the_study_counts_quickly(tmp_path):
     assert abs(result.flow["posts"]["final"] / 535 - 1) < 0.10
     assert abs(result.flow["comments"]["final"] / 17301 - 1) < 0.10
     assert seconds < 90, f"synth + clean at scale 1 took {seconds:.0f} s"
+
+
+def test_clear_truth_removes_only_truth_files(tmp_path):
+    from helpers.synth_corpus import clear_truth
+
+    write(generate(scale=0.03, seed=1), tmp_path)
+    assert sorted(clear_truth(tmp_path)) == ["truth.json", "truth_comments.parquet", "truth_posts.parquet"]
+    assert (tmp_path / "self_disclosure_coding.csv").exists() and clear_truth(tmp_path) == []

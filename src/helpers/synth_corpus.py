@@ -598,6 +598,24 @@ def write(corpus: SynthCorpus, out: str | Path, formats: tuple[str, ...] = ("csv
     return out
 
 
+TRUTH_FILES = ("truth.json", "truth_posts.parquet", "truth_comments.parquet")
+
+
+def clear_truth(raw_dir: str | Path) -> list[str]:
+    """Remove planted-truth files left in a run folder by an earlier synthetic run.
+
+    When a run switches to a real export, later chapters must not compare their
+    estimates with a stand-in's truth that has nothing to do with the data.
+    """
+    removed = []
+    for name in TRUTH_FILES:
+        path = Path(raw_dir) / name
+        if path.exists():
+            path.unlink()
+            removed.append(name)
+    return removed
+
+
 def _json_default(value):
     if hasattr(value, "item"):
         return value.item()
