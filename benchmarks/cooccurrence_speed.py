@@ -42,13 +42,32 @@ def ensure_corpus(run_dir: Path | None, scale: float, seed: int) -> Path:
 
 
 def raw_comment_texts(run_dir: Path) -> list[str]:
-    """All comments of the raw export (deduplicated by id), with the study's text cleaning."""
+    """Every comment row of the raw export (re-crawled duplicates included), text-cleaned."""
     from helpers.mediacrawler_io import read_export
     from helpers.text_cleaning import clean_text
 
     comments = read_export(run_dir / "raw").comments
-    comments = comments.drop_duplicates("comment_id", keep="last")
     return clean_text(comments["content"]).tolist()
+
+
+def topic_corpus(n_terms: int, n_docs: int, n_topics: int, seed: int) -> list[list[str]]:
+    """Token lists with planted topics and a Zipf-like term frequency, for a map of ``n_terms``.
+
+    The embedded corpus has a small vocabulary (a few hundred terms), so the 1,000-term
+    layout/clustering timing needs a larger, still realistically structured, vocabulary.
+    """
+    rng = np.random.default_rng(seed)
+    per_topic = n_terms // n_topics
+    weights = 1.0 / np.arange(1, per_topic + 1)
+    weights /= weights.sum()
+    docs = []
+    for _ in range(n_docs):
+        topic = int(rng.integers(n_topics))
+        k = int(rng.integers(4, 14))
+        own = topic * per_topic + rng.choice(per_topic, size=k, p=weights)
+        other = rng.integers(0, n_topics * per_topic, size=int(rng.integers(0, 3)))
+        docs.append([f"t{i}" for i in np.concatenate([own, other])])
+    return docs
 
 
 def timed(fn, *args, repeat: int = 1):
@@ -101,7 +120,8 @@ def layout_and_clustering(tokens: list[list[str]], n_terms: int, seed: int) -> N
     t_layout, layout = timed(lambda: vos_layout(s, n_starts=3, seed=seed))
     t_cluster, clusters = timed(lambda: vos_clustering(s, resolution=1.0, min_cluster_size=5,
                                                        n_starts=10, seed=seed))
-    print(f"{len(keep):,}-term map ({s.nnz // 2:,} links): VOS layout (3 starts) {t_layout:.1f} s, "
+    print(f"{len(keep):,}-term map ({s.nnz // 2:,} links): VOS layout (3 starts) {t_layout:.1f} s "
+          f"(objective {layout.objective:.4g}), "
           f"CPM/Leiden clustering (10 starts) {t_cluster:.2f} s -> {clusters.n_clusters} clusters")
 
 
@@ -130,7 +150,15 @@ def main(argv: list[str] | None = None) -> int:
         ratios[name] = compare(name, tokens)
         if name == "raw":
             raw_tokens = tokens
-    layout_and_clustering(raw_tokens, args.layout_terms, args.seed)
+    assert raw_tokens is not None
+    n_raw_terms = len(set(t for toks in raw_tokens for t in toks))
+    if n_raw_terms >= args.layout_terms:
+        layout_and_clustering(raw_tokens, args.layout_terms, args.seed)
+    else:
+        print(f"the embedded corpus has {n_raw_terms} terms; timing the {args.layout_terms}-term map "
+              "on a planted-topic corpus (60,000 documents, 10 topics) instead")
+        layout_and_clustering(topic_corpus(args.layout_terms, 60_000, 10, args.seed), args.layout_terms,
+                              args.seed)
     target = 20.0
     verdict = "meets" if min(ratios.values()) >= target else "MISSES"
     print(f"speed-up: raw {ratios['raw']:.1f}x, cleaned {ratios['cleaned']:.1f}x ({verdict} the {target:.0f}x target)")

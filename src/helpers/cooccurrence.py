@@ -50,21 +50,30 @@ def document_term_matrix(
     tokens are ignored; otherwise every token seen becomes a column.
     """
     lengths = np.fromiter((len(t) for t in token_lists), dtype=np.int64, count=len(token_lists))
-    flat = np.fromiter(itertools.chain.from_iterable(token_lists), dtype=object, count=int(lengths.sum()))
-    rows = np.repeat(np.arange(len(token_lists), dtype=np.int64), lengths)
+    total = int(lengths.sum())
+    flat = np.fromiter(itertools.chain.from_iterable(token_lists), dtype=object, count=total)
     if vocabulary is None:
-        codes, uniques = pd.factorize(flat, sort=True)
-        terms = np.asarray(uniques, dtype=object)
+        # pandas' C hash table, then a cheap re-ranking so that columns are in sorted term order.
+        codes, uniques = pd.factorize(flat)
+        labels = np.asarray(uniques, dtype=object)
+        order = np.argsort(labels.astype(str), kind="stable")
+        rank = np.empty_like(order)
+        rank[order] = np.arange(order.size)
+        codes = rank[codes] if codes.size else codes
+        terms = labels[order]
     else:
         terms = np.asarray(list(vocabulary), dtype=object)
         if len(set(terms.tolist())) != len(terms):
             raise ValueError("vocabulary contains duplicate terms")
-        codes = pd.Index(terms).get_indexer(flat) if len(flat) else np.empty(0, dtype=np.int64)
-    keep = codes >= 0
-    matrix = sp.csr_matrix(
-        (np.ones(int(keep.sum())), (rows[keep], np.asarray(codes)[keep])),
-        shape=(len(token_lists), len(terms)),
-    )
+        codes = pd.Index(terms).get_indexer(flat) if total else np.empty(0, dtype=np.int64)
+    indptr = np.concatenate([[0], np.cumsum(lengths)])
+    if vocabulary is not None:  # drop tokens outside the vocabulary, keeping row boundaries
+        keep = codes >= 0
+        rows = np.repeat(np.arange(len(token_lists)), lengths)
+        per_row = np.bincount(rows[keep], minlength=len(token_lists))
+        indptr = np.concatenate([[0], np.cumsum(per_row)])
+        codes = codes[keep]
+    matrix = sp.csr_matrix((np.ones(codes.size), codes, indptr), shape=(len(token_lists), len(terms)))
     matrix.sum_duplicates()
     matrix.data[:] = 1.0  # binary occurrence: repeats within a comment count once
     return DocumentTerm(matrix, terms)

@@ -31,6 +31,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import minimize
 from scipy.sparse.csgraph import connected_components
+from threadpoolctl import threadpool_limits
 
 _EPS = 1e-12
 
@@ -62,20 +63,23 @@ def _pairwise(coords: np.ndarray) -> np.ndarray:
     return np.sqrt(d2)
 
 
-def _objective_and_gradient(flat: np.ndarray, s: sp.csr_matrix, lap: sp.csr_matrix, n: int):
+def _objective_and_gradient(flat: np.ndarray, s, lap, n: int):
     """U(X) and its gradient: 2 L X for the attraction, Σ_j (x_i − x_j)/d_ij for the repulsion.
 
+    ``lap`` is the Laplacian diag(S·1) − S, dense (fast BLAS product) or sparse.
     Coordinate differences are formed per axis (two n × n arrays) rather than through
     X Xᵀ, which is both cheaper for two dimensions and exact for nearby points.
     """
     x = flat.reshape(n, 2)
     dx = x[:, 0, None] - x[None, :, 0]
     dy = x[:, 1, None] - x[None, :, 1]
-    d = np.hypot(dx, dy)
-    np.fill_diagonal(d, 1.0)  # placeholder so that 1/d is finite on the diagonal
+    d = dx * dx
+    d += dy * dy
+    np.sqrt(d, out=d)
+    d.flat[:: n + 1] = 1.0  # placeholder so that 1/d is finite on the diagonal
     repulsion = (d.sum() - n) / 2.0  # Σ_{i<j} d_ij
-    inv = np.reciprocal(np.maximum(d, _EPS), out=d)
-    np.fill_diagonal(inv, 0.0)
+    inv = np.reciprocal(np.maximum(d, _EPS, out=d), out=d)
+    inv.flat[:: n + 1] = 0.0
     lx = lap @ x
     attraction = float(np.einsum("ij,ij->", x, lx))  # Σ_{i<j} s_ij d_ij²
     grad = 2.0 * lx
@@ -147,16 +151,22 @@ def vos_layout(
     s.setdiag(0.0)
     s.eliminate_zeros()
     lap = (sp.diags(np.asarray(s.sum(axis=1)).ravel()) - s).tocsr()
+    # The repulsion term is dense (n × n) anyway, so a dense Laplacian costs no extra order of
+    # memory and turns the sparse product with a 2-column matrix into one fast BLAS call.
+    lap_op = lap.toarray() if n <= 4000 else lap
     rng = np.random.default_rng(seed)
     best: tuple[float, np.ndarray] | None = None
     objectives: list[float] = []
     best_start = 0
     for start in range(n_starts):
         x0 = rng.uniform(-1.0, 1.0, size=(n, 2))
-        res = minimize(
-            _objective_and_gradient, x0.ravel(), args=(s, lap, n), jac=True,
-            method="L-BFGS-B", options={"maxiter": max_iter, "ftol": tol, "gtol": 1e-7},
-        )
+        # Products with an n × 2 matrix gain nothing from BLAS threads; on a busy machine the
+        # threads' synchronisation made each evaluation several times slower.
+        with threadpool_limits(1, user_api="blas"):
+            res = minimize(
+                _objective_and_gradient, x0.ravel(), args=(s, lap_op, n), jac=True,
+                method="L-BFGS-B", options={"maxiter": max_iter, "ftol": tol, "gtol": 1e-7},
+            )
         coords = res.x.reshape(n, 2)
         value = constrained_objective(coords, s)
         objectives.append(value)

@@ -15,6 +15,7 @@ names into characters), which would scatter a concept across several nodes.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
@@ -88,6 +89,9 @@ class ChineseTokenizer:
     ) -> None:
         import jieba
 
+        # jieba logs "Building prefix dict…" on every new tokenizer; in a rendered chapter that
+        # is noise, so only its warnings are kept.
+        jieba.setLogLevel(logging.WARNING)
         if min_chars < 1:
             raise ValueError(f"min_chars must be >= 1, got {min_chars}")
         self.keep = tuple(keep)
