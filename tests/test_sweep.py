@@ -156,3 +156,14 @@ def test_base_run_seeds_each_run_and_enters_the_key(nb_dir, tmp_path):
     assert not changed & keys
     with pytest.raises(SweepError, match="not a run folder"):
         parse_spec({**spec, "base_run": str(tmp_path / "missing")}, notebooks_dir=nb_dir)
+
+
+def test_a_notebook_edited_after_planning_fails_its_run(nb_dir, tmp_path):
+    from helpers.sweep import execute_run
+
+    spec = parse_spec({"notebooks": ["01"], "seed": 1, "grid": {"alpha": [1]}}, notebooks_dir=nb_dir)
+    (plan,) = plan_runs(spec, tmp_path / "sw", notebooks_dir=nb_dir)
+    (nb_dir / "01_first.py").write_text(FIRST.replace("alpha = 0.5", "alpha = 0.7"))
+    record = execute_run(plan)
+    assert record.status == "failed" and "source changed after the sweep was planned" in record.error
+    assert not (tmp_path / "sw" / "runs" / plan.key / "results").exists()

@@ -64,6 +64,7 @@ class RunSpec:
     kernel: str | None = None
     threads: int | None = None
     base_run: str | None = None
+    sources_digest: str = ""
 
     def parameter_dict(self) -> dict[str, Any]:
         return dict(self.parameters)
@@ -232,6 +233,11 @@ def notebook_sources(notebooks_dir: Path, steps: Iterable[str]) -> dict[str, str
     return sources
 
 
+def sources_digest(sources: Mapping[str, str]) -> str:
+    """Hash of the notebook sources alone (to notice an edit while a sweep runs)."""
+    return hashlib.sha256(json.dumps(dict(sorted(sources.items())), ensure_ascii=False).encode()).hexdigest()[:16]
+
+
 def run_key(sources: Mapping[str, str], scale: float, seed: int, parameters: Mapping[str, Any],
             base: str | None = None) -> str:
     """A short stable hash of what determines a run's outputs."""
@@ -269,6 +275,7 @@ def plan_runs(
             kernel=kernel,
             threads=threads,
             base_run=spec.base_run,
+            sources_digest=sources_digest(sources),
         ))
     return plans
 
@@ -287,6 +294,10 @@ def finished_record(plan: RunSpec) -> RunRecord | None:
     return RunRecord(**{**data, "status": "skipped"})
 
 
+class _Stop(Exception):
+    """Internal: end a run early; its record already says why."""
+
+
 def execute_run(plan: RunSpec) -> RunRecord:
     """Run one grid point's notebooks into its run folder; never raises.
 
@@ -301,7 +312,21 @@ def execute_run(plan: RunSpec) -> RunRecord:
     record = RunRecord(plan.key, plan.run_dir, "ok", plan.seed, plan.scale, plan.parameter_dict(),
                        steps=list(plan.steps))
     started = time.perf_counter()
+
+    def unchanged(when: str) -> bool:
+        # A notebook edited after planning would run under a key that does not describe it.
+        if not plan.sources_digest:
+            return True
+        now = sources_digest(notebook_sources(Path(plan.notebooks_dir), plan.steps))
+        if now != plan.sources_digest:
+            record.status = "failed"
+            record.error = f"a notebook's source changed {when}; start the sweep again to re-run it"
+            return False
+        return True
+
     try:
+        if not unchanged("after the sweep was planned"):
+            raise _Stop
         Path(plan.run_dir).mkdir(parents=True, exist_ok=True)
         # Stale results from an earlier failed attempt must not leak into the table.
         results_dir = Path(plan.run_dir) / "results"
@@ -327,6 +352,10 @@ def execute_run(plan: RunSpec) -> RunRecord:
             record.failed_step = failed[0].step
             where = f" (cell {failed[0].failed_cell})" if failed[0].failed_cell is not None else ""
             record.error = f"{failed[0].step}{where}: {failed[0].error}"
+        else:
+            unchanged("while the run executed")
+    except _Stop:
+        pass
     except Exception as exc:  # a sweep must go on whatever one run does
         record.status = "failed"
         record.error = f"{type(exc).__name__}: {exc}"
