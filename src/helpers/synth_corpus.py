@@ -182,7 +182,7 @@ def generate(scale: float = 1.0, seed: int = 20241111) -> SynthCorpus:
     # ---- note texts ------------------------------------------------------------------
     sentiment = g.POST_SENTIMENT.sample(rng, U)
     target = np.where(np.isin(fates, ["kept", "not_self_disclosure"]),
-                      np.clip(np.rint(np.exp(rng.normal(np.log(200), 0.45, size=U))), 115, 900),
+                      np.clip(np.rint(np.exp(rng.normal(np.log(200), 0.45, size=U))), 102, 900),
                       np.where(fates == "short", rng.integers(25, 92, size=U), rng.integers(15, 150, size=U)))
     titles, bodies = [], []
     for i in range(U):
@@ -330,9 +330,12 @@ def _comments(rng, size, note_ids, kept, fates, creator_of, creator_ids, post_se
     latent = g.COMMENT_SENTIMENT.quantile(stats.norm.cdf(zc))
 
     themes = rng.choice(list(THEME_SHARES), size=n, p=list(THEME_SHARES.values()))
+    # long comments: at least 32 characters, with a long right tail as real comments have
+    min_length = 32 + np.minimum(rng.exponential(14.0, size=n), 250).astype(int)
     texts, terms = [], []
     for i in range(n):
-        text, used = compose_comment(rng, float(latent[i]), themes[i], 32, short=kind[i] == "short")
+        text, used = compose_comment(rng, float(latent[i]), themes[i], int(min_length[i]),
+                                     short=kind[i] == "short")
         texts.append(text)
         terms.append(used)
     texts = _decorate_comments(rng, texts, audience_ids)
