@@ -172,15 +172,19 @@ def encode_users(model_path: str | Path, timelines: Sequence[Sequence[str]], *, 
         chosen = rng.choice(len(posts), size=min(max_posts, len(posts)), replace=False)
         flat += [prefix + posts[i] for i in sorted(chosen)]
         owner += [u] * len(chosen)
+    # Encode in order of length so batches carry little padding (CPU time is per token).
+    order = sorted(range(len(flat)), key=lambda i: len(flat[i]))
     vectors = []
     with torch.no_grad():
-        for start in range(0, len(flat), batch_size):
-            enc = tokenizer(flat[start:start + batch_size], padding=True, truncation=True,
+        for start in range(0, len(order), batch_size):
+            idx = order[start:start + batch_size]
+            enc = tokenizer([flat[i] for i in idx], padding=True, truncation=True,
                             max_length=max_length, return_tensors="pt")
             hidden = model(**enc).last_hidden_state
             mask = enc["attention_mask"].unsqueeze(-1).float()
             vectors.append(((hidden * mask).sum(1) / mask.sum(1).clamp(min=1)).numpy())
-    post_vecs = np.vstack(vectors)
+    post_vecs = np.empty((len(flat), vectors[0].shape[1]), dtype=np.float32)
+    post_vecs[order] = np.vstack(vectors)
     owner_arr = np.asarray(owner)
     return np.vstack([post_vecs[owner_arr == u].mean(axis=0) for u in range(len(timelines))])
 

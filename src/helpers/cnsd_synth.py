@@ -12,7 +12,7 @@ it means):
 
 * **Users.**  ``round(233 * scale)`` users (at least 24), split as evenly as
   the study's 116 at risk / 117 not.  Posts per user are log-normal (median
-  ~150 at scale 1, clipped to 20..600), giving ~44k posts at scale 1 like the
+  ~177 at scale 1, clipped to 20..600), giving ~44k posts at scale 1 like the
   study's 44,178; smaller scales also shorten timelines (by ``sqrt(scale)``).
 * **Posts.**  Most posts are everyday content assembled from fragments
   (food, weather, study, work, pets, games...).  A post may carry one or two
@@ -211,7 +211,7 @@ def generate_corpus(scale: float = 1.0, seed: int = 20241111) -> SynthCorpus:
     for label in labels:
         counters[label] += 1
         key = f"{'p' if label else 'n'}_user_{counters[label]}"
-        n_posts = int(np.clip(rng.lognormal(np.log(150), 0.55) * post_factor, 20 * post_factor, 600))
+        n_posts = int(np.clip(rng.lognormal(np.log(177), 0.55) * post_factor, 20 * post_factor, 600))
         n_posts = max(n_posts, 8)
         if label:
             rate = rng.beta(1, 12) if rng.random() < 0.15 else 0.8 * rng.beta(3, 5)

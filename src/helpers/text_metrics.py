@@ -83,8 +83,17 @@ class BertScorer:
         self.layer = layer
         self.max_length = max_length
         self.batch_size = batch_size
+        self._cache: dict[str, np.ndarray] = {}
 
     def _embed(self, texts: Sequence[str]) -> list[np.ndarray]:
+        """Token embeddings per text; each distinct text is encoded once per scorer (cached),
+        so scoring several systems against the same references costs one pass over them."""
+        todo = sorted({t for t in texts if t not in self._cache}, key=len)  # less padding
+        for text, emb in zip(todo, self._encode(todo), strict=True):
+            self._cache[text] = emb
+        return [self._cache[t] for t in texts]
+
+    def _encode(self, texts: Sequence[str]) -> list[np.ndarray]:
         import torch
 
         out: list[np.ndarray] = []
