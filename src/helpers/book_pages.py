@@ -393,9 +393,9 @@ def render_sweeps_page(results_csv: Path, runs_csv: Path | None = None, spec_pat
         "one row per run, chapter and number, with the parameters as columns).",
         "",
         "```bash",
-        ".venv/bin/python -m helpers sweep data/sweeps/thresholds.yml            # runs at a time = cores",
-        ".venv/bin/python -m helpers sweep data/sweeps/thresholds.yml --dask     # on a local Dask cluster",
-        ".venv/bin/python -m helpers sweep data/sweeps/thresholds.yml --scheduler tcp://host:8786",
+        ".venv/bin/python -m helpers sweep data/sweeps/engagement_seeds.yml            # runs at a time = cores",
+        ".venv/bin/python -m helpers sweep data/sweeps/engagement_seeds.yml --dask     # on a local Dask cluster",
+        ".venv/bin/python -m helpers sweep data/sweeps/engagement_seeds.yml --scheduler tcp://host:8786",
         "```",
         "",
         "With `--scheduler`, the runs are submitted as tasks to a running Dask cluster (started "
