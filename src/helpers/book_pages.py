@@ -366,15 +366,21 @@ def sweep_figures(table: Any, metrics: Sequence[str] | None = None, limit: int =
             continue
         x = params[0] if params else "seed"
         color = params[1] if len(params) > 1 else ("seed" if x != "seed" else None)
-        frame = sel.sort_values(x).copy()
+        frame = sel.sort_values([c for c in (color, x) if c]).copy()
+        orders = {}
         if color:
+            orders[color] = [str(v) for v in sorted(frame[color].unique(), key=_sort_key)]
             frame[color] = frame[color].astype(str)
-        fig = px.line(frame, x=x, y="value", color=color, markers=True,
+        fig = px.line(frame, x=x, y="value", color=color, markers=True, category_orders=orders,
                       title=f"{metric} ({step})" if step else metric,
                       labels={"value": metric, x: x.removeprefix("param.")})
         fig.update_layout(height=360, margin={"l": 40, "r": 10, "t": 50, "b": 40})
         figures.append(fig)
     return figures
+
+
+def _sort_key(value: Any) -> tuple[int, Any]:
+    return (0, value) if isinstance(value, int | float) else (1, str(value))
 
 
 def render_sweeps_page(results_csv: Path, runs_csv: Path | None = None, spec_path: Path | None = None,

@@ -288,7 +288,11 @@ def check_page(cdp: CDP, url: str, page: str, screenshot_dir: Path | None = None
         report.pyvis_rendered = _count_pyvis_canvases(cdp)
     if screenshot_dir is not None:
         screenshot_dir.mkdir(parents=True, exist_ok=True)
-        shot = cdp.send("Page.captureScreenshot", {"format": "png"})
+        size = cdp.send("Page.getLayoutMetrics").get("cssContentSize", {})
+        width, height = size.get("width", 1280), min(size.get("height", 1600), 12000)
+        shot = cdp.send("Page.captureScreenshot", {  # the whole page, up to 12,000 px
+            "format": "png", "captureBeyondViewport": True,
+            "clip": {"x": 0, "y": 0, "width": width, "height": height, "scale": 1}})
         target = screenshot_dir / (page.replace("/", "__").removesuffix(".html") + ".png")
         target.write_bytes(base64.b64decode(shot["data"]))
         report.screenshot = str(target)
