@@ -358,3 +358,16 @@ def test_embedded_corpus_themes_recovered(embedded_corpus, tokenizer):
     rec = theme_recovery(smap, themes)
     assert rec["n_terms"] >= 20
     assert rec["ari"] >= 0.8, rec
+
+
+def test_totals_under_other_counting(planted_map):
+    from helpers.semantic_map import totals_under
+
+    smap, _, docs = planted_map
+    full = totals_under(docs, smap.terms, "full")
+    frac = totals_under(docs, smap.terms, "fractional")
+    assert full.links == smap.totals.links == frac.links
+    assert full.total_link_strength == pytest.approx(smap.totals.total_link_strength)
+    # fractional: every comment with k >= 2 mapped terms contributes k/2 in total
+    k = np.array([len(set(d) & set(smap.terms)) for d in docs])
+    assert frac.total_link_strength == pytest.approx((k[k >= 2] / 2).sum())

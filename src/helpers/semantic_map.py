@@ -104,6 +104,12 @@ def build_semantic_map(
     return SemanticMap(items, c, s, map_totals(c), len(token_lists), len(selected), counting)
 
 
+def totals_under(token_lists: Sequence[Sequence[str]], terms: Sequence[str], counting: str) -> LinkTotals:
+    """Map totals of the same terms under another counting method (for the L/TLS comparison)."""
+    dt = document_term_matrix(token_lists, vocabulary=list(terms))
+    return map_totals(cooccurrence_matrix(dt.matrix, counting))
+
+
 def export_vosviewer(smap: SemanticMap, folder: str | Path, stem: str) -> tuple[Path, Path]:
     """Write ``<stem>_map.txt`` and ``<stem>_network.txt`` for VOSviewer."""
     folder = Path(folder)
@@ -134,7 +140,7 @@ def cluster_table(
                 "cluster": int(cluster) + 1,
                 "size": len(group),
                 "top terms": "、".join(top["term"]),
-                "gloss": "; ".join(glossary.get(t, "?") for t in top["term"]),
+                "gloss": " / ".join(glossary.get(t, "?") for t in top["term"]),
             }
         )
     return pd.DataFrame(rows)
