@@ -313,6 +313,13 @@ def render_results_page(layout: RunLayout) -> str:
         ":::",
         "",
     ]
+    source = results.get("03_engagement_models", {}).get("sentiment_source")
+    if source:
+        lines += [{"estimated": "The engagement models used the post and comment sentiment scored by the "
+                                "fine-tuned encoder of the sentiment chapter.",
+                   "latent": "The engagement models used the *planted* latent sentiment of the synthetic "
+                             "corpus, not the encoder's scores."}.get(str(source), f"Sentiment source: {source}."),
+                  ""]
     findings = engagement_findings(results.get("03_engagement_models", {}))
     findings.append(theme_finding(results.get("04_semantic_networks", {})))
     for f in findings:
