@@ -371,3 +371,17 @@ def test_totals_under_other_counting(planted_map):
     # fractional: every comment with k >= 2 mapped terms contributes k/2 in total
     k = np.array([len(set(d) & set(smap.terms)) for d in docs])
     assert frac.total_link_strength == pytest.approx((k[k >= 2] / 2).sum())
+
+
+def test_benchmark_helpers_run_on_small_data(project_root, capsys):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "cooccurrence_speed", project_root / "benchmarks" / "cooccurrence_speed.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    docs = bench.topic_corpus(200, 3000, 5, seed=1)
+    assert bench.compare("tiny", docs) > 0  # asserts sparse == naive internally
+    bench.layout_and_clustering(docs, 100, seed=1)
+    out = capsys.readouterr().out
+    assert "ratio" in out and "clusters" in out
