@@ -88,11 +88,9 @@ def build_tiny_book(root: Path) -> Path:
     src = root / "src"
     (src / "notebooks").mkdir(parents=True)
     (src / "book").mkdir()
-    shutil.copy2(PROJECT / "_config.yml", src / "_config.yml")
-    (src / "_config.yml").write_text(
-        (PROJECT / "_config.yml").read_text().replace("bibtex_bibfiles:\n  - book/references.bib\n", "")
-        .replace("    bibtex_reference_style: author_year\n", "")
-    )
+    shutil.copy2(PROJECT / "_config.yml", src / "_config.yml")  # the real launch buttons and theme
+    for bib in (PROJECT / "book").glob("*.bib"):
+        shutil.copy2(bib, src / "book" / bib.name)
     (src / "_toc.yml").write_text(textwrap.dedent("""\
         format: jb-book
         root: book/intro
