@@ -122,6 +122,7 @@ p.joinpath("01_k.json").write_text(json.dumps({"k_plus_seed": k + seed}))
 
 
 def test_sweep_runs_as_dask_tasks(tmp_path):
+    """A sweep on a new LocalCluster (the default of --dask)."""
     from helpers.sweep import run_sweep
 
     nb_dir = tmp_path / "notebooks"
@@ -167,3 +168,22 @@ def test_regressor_loader_scores_partitions_on_dask(client, tmp_path):
     direct = loader()(frame["text"].tolist())
     assert scored["sentiment"].between(-1, 1).all()
     np.testing.assert_allclose(scored["sentiment"], direct, atol=1e-5)
+
+
+def test_sweep_on_an_existing_cluster_by_address(client, tmp_path, monkeypatch):
+    """--scheduler tcp://host:port: the runs go to a cluster that outlives the sweep."""
+    from helpers.sweep import main
+
+    nb_dir = tmp_path / "notebooks"
+    nb_dir.mkdir()
+    (nb_dir / "01_k.py").write_text(NB)
+    spec = tmp_path / "s.yml"
+    spec.write_text("notebooks: ['01_k']\nseed: 5\ngrid:\n  k: [1, 2]\n")
+    address = client.scheduler.address
+    assert address.startswith("tcp://127.0.0.1:")
+    import helpers.sweep as sweep_module
+
+    monkeypatch.setattr(sweep_module, "project_root", lambda: tmp_path)
+    assert main([str(spec), "--out", str(tmp_path / "o"), "--scheduler", address]) == 0
+    assert sorted(pd.read_csv(tmp_path / "o" / "results.csv")["value"]) == [6, 7]
+    assert len(client.scheduler_info()["workers"]) == 2, "the cluster is still up"
