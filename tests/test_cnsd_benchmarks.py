@@ -69,3 +69,26 @@ def test_encode_users_with_tiny_bert(tmp_path):
     assert x.shape == (2, 16) and np.isfinite(x).all()
     with pytest.raises(ValueError, match="no posts"):
         bench.encode_users(tmp_path, [[]])
+
+
+def test_fine_tuned_encoder_method_trains_per_fold(tmp_path):
+    import torch
+    from tokenizers import Regex, Tokenizer, models, pre_tokenizers
+    from transformers import BertConfig, BertModel, PreTrainedTokenizerFast
+
+    vocab = {t: i for i, t in enumerate(["[PAD]", "[UNK]", "[CLS]", "[SEP]", *"好难过吃饭散步。"])}
+    tok = Tokenizer(models.WordLevel(vocab=vocab, unk_token="[UNK]"))
+    tok.pre_tokenizer = pre_tokenizers.Split(Regex("."), behavior="isolated")
+    PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="[UNK]", pad_token="[PAD]").save_pretrained(tmp_path)
+    torch.manual_seed(0)
+    BertModel(BertConfig(vocab_size=len(vocab), hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
+                         intermediate_size=32)).save_pretrained(tmp_path)
+    timelines = [["好难过", "难过"]] * 6 + [["吃饭", "散步"]] * 6
+    y = np.array([1] * 6 + [0] * 6)
+    texts = bench.user_texts(timelines, max_posts=2)
+    assert texts[0] in ("好难过。难过", "难过。好难过")
+    method = bench.FineTunedEncoderMethod(tmp_path, texts, y, epochs=15, learning_rate=5e-3, batch_size=4)
+    pred = bench.cross_validated_predictions(y, method, n_splits=3)
+    assert set(np.unique(pred)) <= {0, 1} and len(method.losses) == 3
+    assert np.mean(method.losses[0][-3:]) < np.mean(method.losses[0][:3])
+    assert bench.classification_metrics(y, pred)["accuracy"] >= 0.75
