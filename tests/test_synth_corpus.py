@@ -172,3 +172,17 @@ def test_clear_truth_removes_only_truth_files(tmp_path):
     write(generate(scale=0.03, seed=1), tmp_path)
     assert sorted(clear_truth(tmp_path)) == ["truth.json", "truth_comments.parquet", "truth_posts.parquet"]
     assert (tmp_path / "self_disclosure_coding.csv").exists() and clear_truth(tmp_path) == []
+
+
+@pytest.mark.parametrize("options", [{"sqlite": True}, {"formats": ("csv", "json")},
+                                     {"schema": "creator_hash", "formats": ("jsonl",)}])
+def test_every_export_flavour_cleans_to_the_same_sample(tmp_path, options):
+    corpus = generate(scale=0.03, seed=21)
+    raw = write(corpus, tmp_path / "raw", **options)
+    source = raw / "xhs.db" if options.get("sqlite") else raw
+    fans = raw / "fans.csv" if options.get("schema") == "creator_hash" else None
+    result = clean_export(source, CleaningConfig(coding_file=raw / "self_disclosure_coding.csv", fans_file=fans,
+                                                 salt="t"))
+    assert result.flow["posts"]["final"] == corpus.truth["expected_clean"]["posts"]
+    assert result.flow["comments"]["final"] == corpus.truth["expected_clean"]["comments"]
+    assert result.posts["fans"].notna().all()
