@@ -101,17 +101,22 @@ def _decode(path: Path, problems: list[ImportProblem]) -> str | None:
         return None
 
 
-def _records_to_frame(records: list, path: Path, problems: list[ImportProblem]) -> pd.DataFrame | None:
+def _cell(value: object) -> str | None:
+    """JSON value -> text cell: strings as they are, lists/objects as JSON, numbers as written."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, list | dict):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def _records_to_frame(records: list, path: Path, problems: list[ImportProblem]) -> pd.DataFrame:
     rows = []
     for i, rec in enumerate(records, start=1):
         if not isinstance(rec, dict):
             problems.append(ImportProblem(str(path), i, "record is not a JSON object; skipped"))
             continue
-        rows.append({**{k: (None if v is None else (v if isinstance(v, str) else json.dumps(v, ensure_ascii=False)
-                                                      if isinstance(v, list | dict) else str(v)))
-                        for k, v in rec.items()}, "_row": i})
-    if not rows:
-        return pd.DataFrame()
+        rows.append({**{k: _cell(v) for k, v in rec.items()}, "_row": i})
     return pd.DataFrame(rows)
 
 
