@@ -243,6 +243,25 @@ print(json.dumps({"messages": conversations[0]}, ensure_ascii=False, indent=1))
 # result. For the real run, open this notebook on a GPU (Colab button above) and
 # set `lora_model="Qwen/Qwen2.5-0.5B-Instruct"` (or a larger Qwen2.5-Instruct)
 # and `lora_max_steps=0`.
+#
+# The same training file also works with LLaMA-Factory, the tool the study used:
+# point `dataset_dir` at the run's `cnsd/module1/` folder, whose
+# `dataset_info.json` registers it as `cnsd_module1`, e.g. with a YAML config for
+# `llamafactory-cli train` containing
+#
+# ```yaml
+# stage: sft
+# do_train: true
+# model_name_or_path: Qwen/Qwen2.5-14B-Instruct
+# dataset: cnsd_module1
+# dataset_dir: _build/run/cnsd/module1
+# template: qwen
+# finetuning_type: lora
+# lora_target: all
+# num_train_epochs: 1.0
+# learning_rate: 5.0e-5
+# output_dir: saves/cnsd-module1-lora
+# ```
 
 # %%
 lora_summary = None
