@@ -63,7 +63,7 @@ def run_benchmark(name: str, args: list[str], timeout: float) -> Path:
     RESULTS.mkdir(exist_ok=True)
     target = RESULTS / f"{name}.txt"
     header = (f"# {name}: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; exit {status}; "
-              f"{seconds:.0f} s\n# machine: {machine()}\n")
+              f"{seconds:.0f} s\n# machine: {machine()}; load average at the end {os.getloadavg()[0]:.1f}\n")
     target.write_text(header + output.rstrip() + "\n", encoding="utf-8")
     return target
 
