@@ -110,3 +110,10 @@ def test_swdd_errors_name_the_line(tmp_path):
     path.write_text('{"label": 3, "tweets": ["a"]}\n')
     with pytest.raises(CNSDFormatError, match="not 0/1"):
         load_user_json(path)
+
+
+@pytest.mark.parametrize("enum", ["1. ", "1、", "（1）", "(1) ", "一、", "- ", ""])
+def test_section_headings_with_various_enumerations(enum):
+    text = f"{enum}负面情绪：经常哭。\n{enum.replace('1', '2').replace('一', '二')}**临床症状**：失眠。\n综合：有风险。"
+    sections = parse_output(f"答案：\"是\"。总结和分析: {text}")[2]
+    assert sections == {"negative_emotion": "经常哭。", "clinical_symptoms": "失眠。"}

@@ -57,6 +57,8 @@ _ANSWER_RE = re.compile(r"^\s*答案\s*[:：]\s*[\"“”「『']?\s*(是|否)\s
 _SUMMARY_RE = re.compile(r"总结和分析\s*[:：]?")
 _TEXT_LINE_RE = re.compile(r"^\s*text_(\d+)\s*[:：]\s?(.*)$")
 _USER_KEY_RE = re.compile(r"^(p|n)_user_(\d+)$")
+#: Optional enumeration before a heading: "1.", "1、", "(1)", "（1）", "一、", "- ", "• ".
+_ENUM = r"(?:[(（]?\d+\s*[.、)）]\s*|[一二三四五六七]\s*[、.]\s*|[-•*]\s+)?"
 
 
 class CNSDFormatError(ValueError):
@@ -138,11 +140,11 @@ def split_sections(analysis: str) -> dict[str, str]:
     hits: list[tuple[int, int, str]] = []
     for key, aliases in _HEADING_ALIASES.items():
         pattern = "|".join(re.escape(a) for a in sorted(aliases, key=len, reverse=True))
-        for m in re.finditer(rf"(?:^|[\n；;。])\s*(?:\d+\s*[.、)]\s*)?\**(?:{pattern})\**\s*[:：]", analysis):
+        for m in re.finditer(rf"(?:^|(?<=[\n；;。]))\s*{_ENUM}\**(?:{pattern})\**\s*[:：]", analysis):
             hits.append((m.start(), m.end(), key))
             break
     # An overall conclusion after the six sections ends the last one but is not a dimension.
-    for m in re.finditer(r"(?:^|[\n；;。])\s*(?:\d+\s*[.、)]\s*)?\**(?:综合|总体|总结)[^:：\n]{0,6}\**\s*[:：]",
+    for m in re.finditer(rf"(?:^|(?<=[\n；;。]))\s*{_ENUM}\**(?:综合|总体|总结)[^:：\n]{{0,6}}\**\s*[:：]",
                          analysis):
         hits.append((m.start(), m.end(), ""))
     hits.sort()
