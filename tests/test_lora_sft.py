@@ -55,3 +55,13 @@ def test_lora_trains_adapter_only(tiny_model, tmp_path):
     assert capped.steps == 2
     with pytest.raises(ValueError, match="no training"):
         train_lora(tiny_model, [], tmp_path / "x")
+
+
+def test_transformers_backend_generates_with_adapter(tiny_model, tmp_path):
+    from helpers.llm_backend import TransformersBackend
+
+    train_lora(tiny_model, CONVS, tmp_path / "adapter", max_steps=1, log=None)
+    backend = TransformersBackend(tiny_model, max_new_tokens=4, device="cpu", adapter_path=tmp_path / "adapter")
+    reply = backend.chat(CONVS[0][:2])
+    assert isinstance(reply, str) and len(reply) <= 64
+    assert backend.name.startswith("transformers:")
