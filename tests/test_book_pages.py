@@ -136,3 +136,11 @@ def test_engagement_findings_mention_robustness_and_recovery():
     first = engagement_findings(results)[0]
     assert "likes yes, comments no" in first.found
     assert "likes (estimated) yes, likes (latent) no" in first.found
+
+
+def test_right_direction_but_not_significant_is_not_called_a_failure():
+    results = {"n_posts": 27, "post_sentiment_std": {"likes": -0.26, "comments": -0.25, "comment_sentiment": 0.1},
+               "post_sentiment_p": {"likes": 0.13, "comments": 0.14, "comment_sentiment": 0.3}}
+    first, _, third = engagement_findings(results)
+    assert "not significant at this sample size" in first.verdict and "(27 posts)" in first.found
+    assert "not significant at this sample size" in third.verdict

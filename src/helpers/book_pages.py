@@ -206,18 +206,24 @@ def engagement_findings(results03: Mapping[str, Any]) -> list[ClaimFinding]:
     """The three engagement claims, judged on this build's chapter-03 numbers."""
     eff = {name: find_effect(results03, name) for name in OUTCOME_ALIASES}
     out = []
+    n_posts = results03.get("n_posts")
+    size = f" ({fmt(n_posts)} posts)" if isinstance(n_posts, int) else ""
     pair = [eff["likes"], eff["comments"]]
+    verdict = _verdict(None)
     if all(e.found for e in pair):
-        ok: bool | None = all(e.estimate < 0 and e.significant is not False for e in pair)  # type: ignore[operator]
-    else:
-        ok = None
+        negative = all(e.estimate < 0 for e in pair)  # type: ignore[operator]
+        significant = all(e.significant is not False for e in pair)
+        if negative and not significant:
+            verdict = "– same direction as the study, but not significant at this sample size"
+        else:
+            verdict = _verdict(negative and significant)
     out.append(ClaimFinding(
         "Negative post sentiment → more likes and comments",
         "Post sentiment had significant negative effects on likes (β = −0.36) and comments: "
         "the more negative the post, the more likes and comments it drew.",
-        f"likes: {eff['likes'].describe()}; comments: {eff['comments'].describe()}"
+        f"likes: {eff['likes'].describe()}; comments: {eff['comments'].describe()}{size}"
         + _checks(results03, ["likes", "comments"]),
-        _verdict(ok),
+        verdict,
     ))
     pair = [eff["favorites"], eff["shares"]]
     sig = [e.significant for e in pair]
@@ -231,12 +237,15 @@ def engagement_findings(results03: Mapping[str, Any]) -> list[ClaimFinding]:
     ))
     e = eff["comment sentiment"]
     ok = None if not e.found or e.significant is None else bool(e.estimate > 0 and e.significant)  # type: ignore[operator]
+    verdict = _verdict(ok)
+    if ok is False and e.estimate > 0:  # type: ignore[operator]
+        verdict = "– same direction as the study, but not significant at this sample size"
     out.append(ClaimFinding(
         "Small positive effect on comment sentiment",
         "More positive posts drew slightly more positive comments (a small, significant "
         "positive coefficient in the crossed-random-effects model).",
         f"comment sentiment: {e.describe()}" + _checks(results03, ["comment_sentiment"]),
-        _verdict(ok),
+        verdict,
     ))
     return out
 
