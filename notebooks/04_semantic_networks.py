@@ -241,7 +241,7 @@ print(f"glossary covers {len(all_terms) - len(gaps)} of {len(all_terms)} mapped 
 # %%
 for category, smap in shown.items():
     display(Markdown(f"**{title_of(category)}**"))
-    display(iframe(pyvis_html(smap, glossary, max_links=400), height=560))
+    display(iframe(pyvis_html(smap, glossary, max_links=400), height=600))
 
 # %% [markdown]
 # ## Static maps

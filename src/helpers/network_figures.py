@@ -49,7 +49,7 @@ def pyvis_html(
     smap: SemanticMap,
     glossary: Mapping[str, str] | None = None,
     max_links: int = 600,
-    height: str = "600px",
+    height: str = "540px",
     spread: float = 350.0,
 ) -> str:
     """Self-contained HTML document of an interactive network (drag, zoom, hover for details)."""
