@@ -385,3 +385,25 @@ def test_benchmark_helpers_run_on_small_data(project_root, capsys):
     bench.layout_and_clustering(docs, 100, seed=1)
     out = capsys.readouterr().out
     assert "ratio" in out and "clusters" in out
+
+
+def test_scored_comments_get_text_from_clean_and_bad_categories_fail(tmp_path):
+    import pandas as pd
+
+    from helpers.network_inputs import load_scored_comments
+    from helpers.run_layout import RunLayout
+
+    layout = RunLayout.at(tmp_path)
+    pd.DataFrame({"comment_id": ["a", "b"], "text": ["我现在很好", "医院复诊"]}).to_parquet(
+        layout.clean / "comments.parquet")
+    scored = pd.DataFrame({"comment_id": ["a", "b"], "post_sentiment_category": ["positive", "negative"]})
+    scored.to_parquet(layout.sentiment / "comments_scored.parquet")
+    frame = load_scored_comments(layout)
+    assert frame.set_index("comment_id")["text"].to_dict() == {"a": "我现在很好", "b": "医院复诊"}
+    scored.assign(post_sentiment_category=["positive", "happy"]).to_parquet(
+        layout.sentiment / "comments_scored.parquet")
+    with pytest.raises(ValueError, match="happy"):
+        load_scored_comments(layout)
+    scored.drop(columns="post_sentiment_category").to_parquet(layout.sentiment / "comments_scored.parquet")
+    with pytest.raises(ValueError, match="post_sentiment_category"):
+        load_scored_comments(layout)
