@@ -22,7 +22,9 @@ def iframe(document: str, height: int = 620):
     from IPython.display import HTML
 
     escaped = html_lib.escape(document, quote=True)
+    # Wrapped in a <div>: IPython warns about bare "<iframe" strings and suggests IFrame(),
+    # which needs a URL, whereas the book needs the document inline.
     return HTML(
-        f'<iframe srcdoc="{escaped}" style="width:100%;height:{height}px;border:1px solid #ddd" '
-        'loading="lazy" sandbox="allow-scripts"></iframe>'
+        f'<div class="embedded-network"><iframe srcdoc="{escaped}" style="width:100%;height:{height}px;border:1px solid #ddd" '
+        'loading="lazy" sandbox="allow-scripts"></iframe></div>'
     )
