@@ -21,7 +21,7 @@ if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 
 R_PKGS="r-base-core r-base-dev r-cran-lme4 r-cran-lmertest r-cran-emmeans r-cran-tibble r-cran-broom \
 r-cran-broom.mixed r-cran-insight r-cran-parameters r-cran-performance r-cran-boot r-cran-glmmtmb"
-OTHER_PKGS="chromium chromium-driver"
+OTHER_PKGS="chromium chromium-driver fonts-wqy-zenhei"
 missing=""
 for p in $R_PKGS $OTHER_PKGS; do
   dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
