@@ -112,3 +112,14 @@ def test_paper_values_are_not_invented():
         **{f"{p}_{k}": np.nan for p in ("ours", "ci_low", "ci_high", "diff") for k in ("raw", "std")},
         "ci_covers_raw": None, "ci_covers_std": None, "direction_agrees": None}))
     assert (shown.loc[table["beta"].isna(), "paper β"] == NOT_REPORTED).all()
+
+
+def test_qq_points_handle_a_singular_fit_without_warnings():
+    import warnings
+
+    from helpers.engagement_diagnostics import qq_points
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        flat = qq_points(np.zeros(8))
+    assert (flat["sample"] == 0).all() and flat["theoretical"].is_monotonic_increasing

@@ -25,7 +25,9 @@ def qq_points(values: np.ndarray) -> pd.DataFrame:
     n = values.size
     if n < 3:
         return pd.DataFrame({"theoretical": [], "sample": []})
-    sample = np.sort((values - values.mean()) / values.std(ddof=1))
+    sd = values.std(ddof=1)
+    # a singular fit has all conditional modes at zero: plot them flat rather than divide by 0
+    sample = np.sort((values - values.mean()) / sd) if sd > 0 else np.zeros(n)
     theoretical = stats.norm.ppf((np.arange(1, n + 1) - 0.375) / (n + 0.25))
     return pd.DataFrame({"theoretical": theoretical, "sample": sample})
 
