@@ -74,6 +74,7 @@ comment_groups = "creator_id,note_id,audience_id"  # crossed random intercepts o
 include_comment_model = True
 sentiment_source = "estimated"  # estimated = scores of chapter 02; latent = planted sentiment (synthetic runs only)
 select_slopes = True
+fixed_slopes = ""  # with select_slopes False: grouping factors given a sentiment slope, e.g. creator_id
 slope_criterion = "aic_bic"  # keep a slope when aic_bic (both improve), aic, bic, or lrt
 reject_singular_slopes = True
 engine = "auto"  # auto, pymer4 (full pymer4 fit) or lmerTest (same fit, lean extraction)
@@ -150,7 +151,8 @@ pd.DataFrame({"model": [s.name for s in specs], "outcome": [s.outcome for s in s
 selected_specs, slope_tables, slope_notes = [], [], []
 for spec in specs:
     if not select_slopes:
-        selected_specs.append(spec)
+        forced = [g for g in as_list(fixed_slopes) if g in spec.groups]
+        selected_specs.append(spec.with_slopes(forced))
         continue
     try:
         frame = build_frame(spec, posts, comments if spec.level == "comment" else None, min_groups=min_groups)
