@@ -264,3 +264,13 @@ def test_scoring_keeps_order_dedupes_and_skips_empty(tiny_model):
 def test_fine_tune_rejects_bad_scores(tiny_model):
     with pytest.raises(ValueError, match="within"):
         fine_tune(["好"] * 20, [2.0] * 20, model_name=tiny_model, progress=False, device="cpu")
+
+
+def test_bf16_autocast_scores_close_to_fp32(tiny_model):
+    from helpers.sentiment_regressor import build_regressor
+
+    model, tokenizer = build_regressor(tiny_model, pooling="mean")
+    texts = ["今天好开心", "我太痛苦了真的好难过", "朋友说其实"]
+    fp32 = score_texts(model, tokenizer, texts, device="cpu", progress=False, cpu_bf16=False)
+    bf16 = score_texts(model, tokenizer, texts, device="cpu", progress=False, cpu_bf16=True)
+    np.testing.assert_allclose(fp32, bf16, atol=0.05)
