@@ -18,6 +18,7 @@ the result — the chapter prints them instead of hiding them.
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -49,6 +50,11 @@ def require_r(packages: tuple[str, ...] = ("lme4", "lmerTest")) -> Any:
     Raises :class:`REngineUnavailable` with the install command instead of an ImportError deep
     inside rpy2, so a reader on a fresh machine knows what to do.
     """
+    # Starting R through rpy2 puts R's library folders (/usr/lib/x86_64-linux-gnu among them)
+    # on LD_LIBRARY_PATH in os.environ.  Every later child process (a Jupyter kernel, a Dask
+    # worker) would then load the system libpython instead of the interpreter's own, and fail
+    # on ``import ssl``.  R is already loaded in this process, so the variable is restored.
+    saved = os.environ.get("LD_LIBRARY_PATH")
     try:
         import rpy2.robjects as ro
     except Exception as exc:  # rpy2 missing, or R itself missing (rpy2 fails to load libR)
@@ -57,6 +63,11 @@ def require_r(packages: tuple[str, ...] = ("lme4", "lmerTest")) -> Any:
         import pymer4.models  # noqa: F401
     except Exception as exc:
         raise REngineUnavailable(f"pymer4 cannot be imported ({exc}). {R_FIX}") from exc
+    finally:
+        if saved is None:
+            os.environ.pop("LD_LIBRARY_PATH", None)
+        else:
+            os.environ["LD_LIBRARY_PATH"] = saved
     missing = [p for p in packages if not bool(ro.r(f'isTRUE(requireNamespace("{p}", quietly=TRUE))')[0])]
     if missing:
         raise REngineUnavailable(f"R package(s) {missing} not installed. {R_FIX}")
