@@ -66,7 +66,7 @@ run_dir = "_build/run"
 scale = 1.0
 seed = 20241111
 model_name = "offline-e5-small"  # or "bert-base-chinese" (hub; Colab/GPU), or a local model folder
-labels_path = ""  # your own annotation file (text,score or text,coder_1,coder_2); "" = the embedded corpus
+labels_path = None  # your own annotation CSV with text,score or text,coder_1,coder_2 columns, or None for the embedded corpus
 label_resolution = "average"  # "average" the two coders, or "adjudicate" (needs an 'adjudicated' column)
 # Fine-tuning schedule; None = the default for this model and device (see below)
 epochs = None
@@ -79,8 +79,8 @@ head_learning_rate = None
 score_batch_size = 64
 score_max_length = 128  # tokens per text when scoring the corpus and the transfer sets
 thresholds = {"positive": 0.3, "neutral_low": -0.15, "neutral_high": 0.15, "negative": -0.79}
-transfer_sample = 300  # texts per public transfer set (stratified by sign); 0 = skip
-device = ""  # "" = GPU when present, else CPU
+transfer_sample = 300  # texts per public transfer set, stratified by sign, 0 skips them
+device = None  # None picks the GPU when present, else the CPU
 
 # %%
 import json
@@ -168,7 +168,7 @@ if not study_schedule:
         "schedule is the default."
     ))
 
-# %%
+# %% tags=["remove-stderr"]
 started = time.perf_counter()
 ft = fine_tune(labels.data["text"], labels.data["score"], model_name=model_name, config=config,
                out_dir=layout.sentiment / "fine_tune", device=dev)
@@ -240,7 +240,7 @@ by_length.round(4)
 # a CPU with native bf16 units (fp32 otherwise). Empty texts would get no score
 # and are counted; texts with no Chinese character are scored but counted too.
 
-# %%
+# %% tags=["remove-stderr"]
 posts = pd.read_parquet(layout.clean / "posts.parquet")
 comments = pd.read_parquet(layout.clean / "comments.parquet")
 started = time.perf_counter()
@@ -259,7 +259,7 @@ posts_scored = scored_posts(posts, post_scores, cuts)
 comments_scored = scored_comments(comments, comment_scores, posts_scored, cuts)
 posts_scored.to_parquet(layout.sentiment / "posts_scored.parquet", index=False)
 comments_scored.to_parquet(layout.sentiment / "comments_scored.parquet", index=False)
-print(f"wrote {layout.sentiment / 'posts_scored.parquet'} and comments_scored.parquet")
+print("wrote sentiment/posts_scored.parquet and sentiment/comments_scored.parquet in the run folder")
 
 # %% [markdown]
 # ### Agreement with the planted sentiment

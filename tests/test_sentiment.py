@@ -103,9 +103,10 @@ def test_kappa_reflects_disagreement(tmp_path):
 
 def test_single_score_layout_and_bom(tmp_path):
     path = tmp_path / "labels.csv"
-    path.write_text("text,score\n好开心,0.5\n难过,-0.5\n", encoding="utf-8-sig")
+    path.write_text("text,score\n好开心,0.5\n难过,-0.5\nso sad,-0.7\n", encoding="utf-8-sig")
     labels = read_sentiment_labels(path)
-    assert labels.kappa is None and list(labels.data["score"]) == [0.5, -0.5]
+    assert labels.kappa is None and list(labels.data["score"]) == [0.5, -0.5, -0.7]
+    assert any("no Chinese character (rows 4)" in note for note in labels.notes)
 
 
 @pytest.mark.parametrize("content, message", [

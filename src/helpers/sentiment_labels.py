@@ -109,6 +109,12 @@ def read_sentiment_labels(
     if len(df) == 0:
         raise LabelFileError(f"{source}: no rows")
 
+    no_han = ~texts.str.contains(r"[\u3400-\u4dbf\u4e00-\u9fff]")
+    base_notes = []
+    if no_han.any():
+        base_notes.append(f"{int(no_han.sum())} labelled texts contain no Chinese character (rows {_rows(no_han)}); "
+                          "they are kept, but the encoder was chosen for Chinese")
+
     if {"coder_1", "coder_2"} <= set(df.columns):
         c1, c2 = _numeric(df, "coder_1", source), _numeric(df, "coder_2", source)
         b1, b2 = bin_scores(c1, bins), bin_scores(c2, bins)
@@ -116,7 +122,7 @@ def read_sentiment_labels(
         wkappa = float(cohen_kappa_score(b1, b2, weights="quadratic"))
         agreement = float(np.mean(b1 == b2))
         score = (c1 + c2) / 2
-        notes = []
+        notes = list(base_notes)
         if resolution == "adjudicate":
             disagree = (c1 - c2).abs() > tolerance
             if disagree.any():
@@ -139,7 +145,7 @@ def read_sentiment_labels(
 
     if "score" in df.columns:
         data = pd.DataFrame({"text": texts, "score": _numeric(df, "score", source)})
-        return LabelSet(data, source)
+        return LabelSet(data, source, notes=base_notes)
     raise LabelFileError(
         f"{source}: need either a 'score' column or 'coder_1' and 'coder_2' columns "
         f"(columns found: {list(df.columns)})"

@@ -142,6 +142,7 @@ def build_regressor(model_path: str, pooling: str = "cls", dropout: float = 0.1)
 
     verbosity = hf_logging.get_verbosity()
     hf_logging.set_verbosity_error()  # the unused pooler of some checkpoints is not news
+    hf_logging.disable_progress_bar()  # per-tensor loading bars would flood the chapter
     try:
         encoder = AutoModel.from_pretrained(model_path)
         tokenizer = AutoTokenizer.from_pretrained(model_path)
@@ -257,7 +258,7 @@ def fine_tune(
     ``test_predictions.parquet`` and ``metrics.json`` into ``out_dir`` when given.
     """
     import torch
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
     from transformers import get_linear_schedule_with_warmup
 
     texts = [str(t) for t in texts]
@@ -304,7 +305,7 @@ def fine_tune(
 
     history, best, best_state, step = [], (float("inf"), -1), None, 0
     started = time.perf_counter()
-    bar = tqdm(total=total_steps, desc="fine-tuning", unit="step", disable=not progress, mininterval=2.0)
+    bar = tqdm(total=total_steps, desc="fine-tuning", unit="step", disable=not progress, mininterval=10.0)
     for epoch in range(1, n_epochs + 1):
         model.train()
         losses = []
@@ -324,7 +325,7 @@ def fine_tune(
             losses.append(loss.item())
             step += 1
             bar.update(1)
-            bar.set_postfix(loss=f"{np.mean(losses[-20:]):.4f}")
+            bar.set_postfix(loss=f"{np.mean(losses[-20:]):.4f}", refresh=False)
         val_pred = score_texts(model, tokenizer, val_texts, batch_size=config.eval_batch_size,
                                max_length=config.max_length, device=device, progress=False,
                                cpu_bf16=config.cpu_bf16)

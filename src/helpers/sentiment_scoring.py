@@ -96,7 +96,7 @@ def score_texts(
     With ``dedupe`` each distinct text is scored once; ``cpu_bf16`` see :func:`autocast_for`.
     """
     import torch
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     texts = ["" if t is None or (isinstance(t, float) and np.isnan(t)) else str(t) for t in texts]
     if dedupe and len(texts) > 1:
@@ -116,7 +116,7 @@ def score_texts(
     enc = tokenizer([texts[i] for i in keep], truncation=True, max_length=max_length)
     ids = enc["input_ids"]
     batches = length_sorted_batches([len(x) for x in ids], batch_size)
-    bar = tqdm(total=len(keep), desc=desc, unit="text", disable=not progress, mininterval=2.0)
+    bar = tqdm(total=len(keep), desc=desc, unit="text", disable=not progress, mininterval=10.0)
     with torch.inference_mode(), autocast_for(device, cpu_bf16):
         for batch in batches:
             padded = tokenizer.pad({"input_ids": [ids[i] for i in batch]}, return_tensors="pt")
