@@ -48,18 +48,21 @@
 
 # %% tags=["remove-cell"]
 # On Google Colab only: fetch the project and install it (R's lme4 stack included).
+# Elsewhere this cell does nothing.
 import os
 import subprocess
 import sys
 
-if "google.colab" in sys.modules and not os.path.exists("/content/xhs-depression-book"):
-    subprocess.run(
-        "git clone -q https://github.com/xhs-depression-book/xhs-depression-book /content/xhs-depression-book"
-        " && bash /content/xhs-depression-book/scripts/colab_setup.sh",
-        shell=True,
-        check=True,
-    )
-    os.chdir("/content/xhs-depression-book")
+if "google.colab" in sys.modules:
+    REPO = "/content/xhs-depression-book"
+    if not os.path.exists(REPO):
+        subprocess.run(
+            f"git clone -q https://github.com/xhs-depression-book/xhs-depression-book {REPO}"
+            f" && bash {REPO}/scripts/colab_setup.sh",
+            shell=True,
+            check=True,
+        )
+    os.chdir(REPO)  # every time: a restarted runtime starts in /content
 
 # %% tags=["parameters"]
 run_dir = "_build/run"
@@ -81,6 +84,13 @@ score_max_length = 128  # tokens per text when scoring the corpus and the transf
 thresholds = {"positive": 0.3, "neutral_low": -0.15, "neutral_high": 0.15, "negative": -0.79}
 transfer_sample = 300  # texts per public transfer set, stratified by sign, 0 skips them
 device = None  # None picks the GPU when present, else the CPU
+
+# %% tags=["remove-cell"]
+# Opened on its own on Colab, a chapter first runs the earlier chapters it reads from.
+from helpers.colab import ensure_upstream, on_colab
+
+if on_colab():
+    ensure_upstream("02_sentiment", run_dir, scale=scale, seed=seed)
 
 # %%
 import json

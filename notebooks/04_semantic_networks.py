@@ -32,18 +32,21 @@
 
 # %% tags=["remove-cell"]
 # On Google Colab only: fetch the project and install it (R's lme4 stack included).
+# Elsewhere this cell does nothing.
 import os
 import subprocess
 import sys
 
-if "google.colab" in sys.modules and not os.path.exists("/content/xhs-depression-book"):
-    subprocess.run(
-        "git clone -q https://github.com/xhs-depression-book/xhs-depression-book /content/xhs-depression-book"
-        " && bash /content/xhs-depression-book/scripts/colab_setup.sh",
-        shell=True,
-        check=True,
-    )
-    os.chdir("/content/xhs-depression-book")
+if "google.colab" in sys.modules:
+    REPO = "/content/xhs-depression-book"
+    if not os.path.exists(REPO):
+        subprocess.run(
+            f"git clone -q https://github.com/xhs-depression-book/xhs-depression-book {REPO}"
+            f" && bash {REPO}/scripts/colab_setup.sh",
+            shell=True,
+            check=True,
+        )
+    os.chdir(REPO)  # every time: a restarted runtime starts in /content
 
 # %% tags=["parameters"]
 run_dir = "_build/run"
@@ -58,6 +61,13 @@ n_layout_starts = 5  # random starts of the VOS layout; the best is kept
 min_comments = 50  # a category with fewer comments is reported but not mapped
 keep_words = ["现在", "一个"]  # kept although HIT lists them (as in the study)
 extra_stopwords = []  # further words to drop, e.g. the search hashtags
+
+# %% tags=["remove-cell"]
+# Opened on its own on Colab, a chapter first runs the earlier chapters it reads from.
+from helpers.colab import ensure_upstream, on_colab
+
+if on_colab():
+    ensure_upstream("04_semantic_networks", run_dir, scale=scale, seed=seed)
 
 # %%
 import time

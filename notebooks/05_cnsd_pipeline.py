@@ -53,18 +53,21 @@
 
 # %% tags=["remove-cell"]
 # On Google Colab only: fetch the project and install it (R's lme4 stack included).
+# Elsewhere this cell does nothing.
 import os
 import subprocess
 import sys
 
-if "google.colab" in sys.modules and not os.path.exists("/content/xhs-depression-book"):
-    subprocess.run(
-        "git clone -q https://github.com/xhs-depression-book/xhs-depression-book /content/xhs-depression-book"
-        " && bash /content/xhs-depression-book/scripts/colab_setup.sh",
-        shell=True,
-        check=True,
-    )
-    os.chdir("/content/xhs-depression-book")
+if "google.colab" in sys.modules:
+    REPO = "/content/xhs-depression-book"
+    if not os.path.exists(REPO):
+        subprocess.run(
+            f"git clone -q https://github.com/xhs-depression-book/xhs-depression-book {REPO}"
+            f" && bash {REPO}/scripts/colab_setup.sh",
+            shell=True,
+            check=True,
+        )
+    os.chdir(REPO)  # every time: a restarted runtime starts in /content
 
 # %% tags=["parameters"]
 run_dir = "_build/run"
