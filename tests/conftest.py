@@ -22,18 +22,3 @@ def shared_data() -> Path:
         pytest.skip(f"no shared data mirror at {SHARED_DATA}")
     return SHARED_DATA
 
-
-@pytest.fixture(autouse=True)
-def _restore_ld_library_path():
-    """Undo rpy2's LD_LIBRARY_PATH change after each test.
-
-    Starting R puts the system library folder on LD_LIBRARY_PATH; child Python processes
-    started later in the session (Jupyter kernels, Dask workers) would then load the system
-    libpython and fail on ``import ssl``.
-    """
-    saved = os.environ.get("LD_LIBRARY_PATH")
-    yield
-    if saved is None:
-        os.environ.pop("LD_LIBRARY_PATH", None)
-    else:
-        os.environ["LD_LIBRARY_PATH"] = saved

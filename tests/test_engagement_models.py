@@ -126,7 +126,7 @@ def test_mixedlm_agrees_with_lme4(results):
 
 
 def test_nakagawa_r2_and_icc_match_r_performance(results):
-    import rpy2.robjects as ro
+    ro = require_r()
 
     for res in (results[0], results[4]):
         ours = variance_summary(res.fit, res.frame)
