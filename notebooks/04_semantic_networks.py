@@ -138,7 +138,9 @@ print(f"segmented {len(comments):,} comments in {tokenize_seconds:.1f} s; "
 # ## One map per category, and one of all comments
 #
 # For each category: a binary comment × term matrix over the `top_n` most frequent
-# terms; co-occurrence counts C = XᵀX (one sparse product); association strength
+# terms; co-occurrence counts C = XᵀX (computed by a compiled kernel that visits each
+# pair of terms in a comment once, or by one sparse product where numba is missing:
+# the same numbers, see the Benchmarks page); association strength
 # s_ij = 2m·c_ij/(k_i k_j), which compares each co-occurrence with what chance
 # would give; the VOS layout, which places associated terms close together
 # (minimising Σ s_ij d_ij² at mean distance 1, best of several random starts);

@@ -13,19 +13,42 @@ every comment, which is what makes the full 122k-comment corpus cheap (see
 *Fractional counting* (Perianes-Rodriguez, van Eck & Waltman 2016) gives each
 comment with n selected terms a weight 1/(n-1) per link, so a long comment
 does not dominate: it is XᵀDX with D = diag(1/(n_d-1)).
+
+Two engines compute the product: ``"numba"`` (compiled pair counting over the
+upper triangle, :mod:`helpers.cooccurrence_kernels`) and ``"scipy"`` (the
+sparse product ``XᵀX``).  They give identical matrices; ``"auto"`` takes numba
+when it is installed.  The tests hold both to the pure-Python pair loop.
 """
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import scipy.sparse as sp
 
+from . import cooccurrence_kernels as kernels
+
 COUNTING = ("full", "fractional")
+METHODS = ("auto", "numba", "scipy")
+#: Largest vocabulary counted into a dense triangle (2,048² float64 = 32 MiB);
+#: above it the numba engine switches to the sparse row-by-row kernel.
+DENSE_TERMS_MAX = 2048
+
+
+def _resolve_method(method: str) -> str:
+    """The engine that will run: ``auto`` means numba when it is importable."""
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    if method == "auto":
+        return "numba" if kernels.HAVE_NUMBA else "scipy"
+    if method == "numba" and not kernels.HAVE_NUMBA:
+        raise ImportError("method='numba' needs the numba package (pip install numba)")
+    return method
 
 
 @dataclass(frozen=True)
@@ -41,41 +64,80 @@ class DocumentTerm:
         return np.asarray(self.matrix.sum(axis=0)).ravel()
 
 
-def document_term_matrix(
+def encode_tokens(
     token_lists: Sequence[Sequence[str]], vocabulary: Sequence[str] | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Integer codes of every token: ``(indptr, codes, terms)`` in CSR layout.
+
+    Row d's codes are ``codes[indptr[d]:indptr[d + 1]]``, in token order
+    (repeats kept) and indexing ``terms``.  Without ``vocabulary`` the terms are
+    every token seen, in sorted order; with it, exactly those terms in that
+    order, other tokens dropped.
+
+    Why Arrow: turning millions of Python strings into codes is the one step
+    that must touch every token.  ``pyarrow`` converts the nested lists to
+    UTF-8 buffers and hashes them in C++ in one pass, which takes about 60 % of
+    the time of flattening to an object array and hashing with pandas.
+    """
+    if str in set(map(type, token_lists)):  # Arrow would silently split a text into characters
+        first = next(i for i, doc in enumerate(token_lists) if isinstance(doc, str))
+        raise TypeError(f"document {first} is a string, not a list of tokens: tokenise the texts first")
+    try:
+        nested = pa.array(token_lists, type=pa.list_(pa.string()))
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as err:
+        raise TypeError(f"token lists must be sequences of strings: {err}") from None
+    if nested.null_count:
+        first = nested.is_null().to_numpy(zero_copy_only=False).argmax()
+        raise TypeError(f"document {first} is None, not a list of tokens")
+    offsets = nested.offsets.to_numpy().astype(np.int64)
+    tokens = nested.values.slice(offsets[0], offsets[-1] - offsets[0]) if len(nested) else nested.values
+    if tokens.null_count:
+        raise TypeError("token lists contain None where a token string was expected")
+    indptr = offsets - offsets[0]
+    encoded = pc.dictionary_encode(tokens)
+    local = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int32, copy=False)
+    seen = np.asarray(encoded.dictionary.to_pylist(), dtype=object)
+    if vocabulary is None:
+        order = np.argsort(seen.astype(str), kind="stable")
+        rank = np.empty(order.size, dtype=np.int32)
+        rank[order] = np.arange(order.size, dtype=np.int32)
+        return indptr, rank[local], seen[order]
+    terms = np.asarray(list(vocabulary), dtype=object)
+    if len(set(terms.tolist())) != len(terms):
+        raise ValueError("vocabulary contains duplicate terms")
+    to_vocab = pd.Index(terms).get_indexer(seen).astype(np.int32)
+    codes = to_vocab[local]
+    keep = codes >= 0
+    if keep.all():
+        return indptr, codes, terms
+    # Drop tokens outside the vocabulary, keeping row boundaries.
+    kept_before = np.concatenate([[0], np.cumsum(keep, dtype=np.int64)])
+    return kept_before[indptr], codes[keep], terms
+
+
+def document_term_matrix(
+    token_lists: Sequence[Sequence[str]],
+    vocabulary: Sequence[str] | None = None,
+    method: str = "auto",
 ) -> DocumentTerm:
     """Binary documents × terms matrix from tokenised documents.
 
     With ``vocabulary`` only those terms (in that order) are columns and other
-    tokens are ignored; otherwise every token seen becomes a column.
+    tokens are ignored; otherwise every token seen becomes a column, in sorted
+    term order.  Repeats of a term within a comment are stored once.  With the
+    numba engine a row's columns stay in first-occurrence order (scipy sorts
+    them when an operation needs it); the scipy engine sorts them.
     """
-    lengths = np.fromiter((len(t) for t in token_lists), dtype=np.int64, count=len(token_lists))
-    total = int(lengths.sum())
-    flat = np.fromiter(itertools.chain.from_iterable(token_lists), dtype=object, count=total)
-    if vocabulary is None:
-        # pandas' C hash table, then a cheap re-ranking so that columns are in sorted term order.
-        codes, uniques = pd.factorize(flat)
-        labels = np.asarray(uniques, dtype=object)
-        order = np.argsort(labels.astype(str), kind="stable")
-        rank = np.empty_like(order)
-        rank[order] = np.arange(order.size)
-        codes = rank[codes] if codes.size else codes
-        terms = labels[order]
+    engine = _resolve_method(method)
+    indptr, codes, terms = encode_tokens(token_lists, vocabulary)
+    shape = (len(indptr) - 1, len(terms))
+    if engine == "numba":
+        indptr, indices = kernels.unique_per_row(indptr, codes, len(terms))
+        matrix = sp.csr_matrix((np.ones(indices.size), indices, indptr), shape=shape)
     else:
-        terms = np.asarray(list(vocabulary), dtype=object)
-        if len(set(terms.tolist())) != len(terms):
-            raise ValueError("vocabulary contains duplicate terms")
-        codes = pd.Index(terms).get_indexer(flat) if total else np.empty(0, dtype=np.int64)
-    indptr = np.concatenate([[0], np.cumsum(lengths)])
-    if vocabulary is not None:  # drop tokens outside the vocabulary, keeping row boundaries
-        keep = codes >= 0
-        rows = np.repeat(np.arange(len(token_lists)), lengths)
-        per_row = np.bincount(rows[keep], minlength=len(token_lists))
-        indptr = np.concatenate([[0], np.cumsum(per_row)])
-        codes = codes[keep]
-    matrix = sp.csr_matrix((np.ones(codes.size), codes, indptr), shape=(len(token_lists), len(terms)))
-    matrix.sum_duplicates()
-    matrix.data[:] = 1.0  # binary occurrence: repeats within a comment count once
+        matrix = sp.csr_matrix((np.ones(codes.size), codes, indptr), shape=shape)
+        matrix.sum_duplicates()
+        matrix.data[:] = 1.0  # binary occurrence: repeats within a comment count once
     return DocumentTerm(matrix, terms)
 
 
@@ -92,24 +154,55 @@ def top_terms(dt: DocumentTerm, n: int, min_occurrences: int = 1) -> np.ndarray:
     return dt.terms[order[:n]]
 
 
-def cooccurrence_matrix(x: sp.spmatrix, counting: str = "full") -> sp.csr_matrix:
+def _document_weights(terms_per_document: np.ndarray, counting: str) -> np.ndarray:
+    """Per-document link weight: 1 (full) or 1/(n_d − 1) for n_d selected terms (fractional)."""
+    n_terms = np.asarray(terms_per_document, dtype=np.float64)
+    if counting == "full":
+        return np.ones_like(n_terms)
+    weight = np.zeros_like(n_terms)
+    several = n_terms > 1
+    weight[several] = 1.0 / (n_terms[several] - 1.0)
+    return weight
+
+
+def cooccurrence_matrix(x: sp.spmatrix, counting: str = "full", method: str = "auto") -> sp.csr_matrix:
     """Symmetric term × term co-occurrence counts with a zero diagonal.
 
-    ``x`` is a binary documents × terms matrix restricted to the selected terms.
+    ``x`` is a documents × terms matrix restricted to the selected terms; its
+    *pattern* is what counts (a stored nonzero is one occurrence, however
+    large), which is VOSviewer's binary counting.
     """
     if counting not in COUNTING:
         raise ValueError(f"counting must be one of {COUNTING}, got {counting!r}")
-    x = sp.csr_matrix(x, dtype=np.float64)
-    if counting == "fractional":
-        n_terms = np.asarray(x.sum(axis=1)).ravel()
-        weight = np.zeros_like(n_terms)
-        several = n_terms > 1
-        weight[several] = 1.0 / (n_terms[several] - 1.0)
-        c = (x.T.tocsr() @ (sp.diags(weight) @ x)).tocsr()
+    engine = _resolve_method(method)
+    x = sp.csr_matrix(x)
+    if (x.data == 0).any():  # a stored zero is not an occurrence (copy: never touch the caller's)
+        x = x.copy()
+        x.eliminate_zeros()
+    n_terms = x.shape[1]
+    if engine == "numba":
+        indptr, indices = kernels.unique_per_row(
+            x.indptr.astype(np.int64, copy=False), x.indices.astype(np.int32, copy=False), n_terms)
+        weights = _document_weights(np.diff(indptr), counting)
+        # Each pair was counted once, on one side of the diagonal: C = H + Hᵀ.
+        if n_terms <= DENSE_TERMS_MAX:
+            half = kernels.half_pair_counts_dense(indptr, indices, weights, n_terms)
+            c = sp.csr_matrix(half + half.T)
+        else:
+            h_indptr, h_indices, h_data = kernels.half_pair_counts_sparse(
+                indptr, indices, weights, n_terms)
+            half = sp.csr_matrix((h_data, h_indices, h_indptr), shape=(n_terms, n_terms))
+            c = (half + half.T).tocsr()
     else:
-        c = (x.T.tocsr() @ x).tocsr()  # csr @ csr: the fastest layout for scipy's SpGEMM
-    c.setdiag(0.0)
+        x = x.copy()
+        x.sum_duplicates()
+        weights = _document_weights(np.diff(x.indptr), counting)
+        b = sp.csr_matrix((np.ones(x.nnz), x.indices, x.indptr), shape=x.shape)
+        # csr @ csr is the fastest layout for scipy's SpGEMM.
+        c = (b.T.tocsr() @ (sp.diags(weights) @ b).tocsr()).tocsr()
+        c.setdiag(0.0)
     c.eliminate_zeros()
+    c.sort_indices()
     return c
 
 

@@ -24,6 +24,7 @@ import scipy.sparse as sp
 
 from .association_strength import association_strength
 from .cooccurrence import (
+    DocumentTerm,
     LinkTotals,
     cooccurrence_matrix,
     document_term_matrix,
@@ -78,7 +79,9 @@ def build_semantic_map(
             f"only {len(selected)} term(s) occur in at least {min_occurrences} comments; "
             "lower min_occurrences or give more comments"
         )
-    dt = document_term_matrix(token_lists, vocabulary=selected)
+    # The selected terms' columns of the matrix already built (no second pass over the tokens).
+    columns = pd.Index(dt_all.terms).get_indexer(selected)
+    dt = DocumentTerm(dt_all.matrix[:, columns].tocsr(), selected)
     c = cooccurrence_matrix(dt.matrix, counting)
     s = association_strength(c)
     keep = largest_component(s)
