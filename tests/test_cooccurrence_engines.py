@@ -106,7 +106,7 @@ def test_sparse_kernel_grows_its_output_buffer():
     n = 40
     indptr = np.array([0, n], dtype=np.int64)
     indices = np.arange(n, dtype=np.int32)[::-1].copy()  # unsorted row
-    h_indptr, h_indices, h_data = kernels.half_pair_counts_sparse(indptr, indices, np.ones(1), n)
+    h_indptr, h_indices, h_data = kernels.half_pair_counts_sparse(indptr, indices, n, False)
     half = sp.csr_matrix((h_data, h_indices, h_indptr), shape=(n, n))
     full = (half + half.T).toarray()
     np.testing.assert_array_equal(full, np.ones((n, n)) - np.eye(n))

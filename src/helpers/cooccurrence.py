@@ -181,16 +181,17 @@ def cooccurrence_matrix(x: sp.spmatrix, counting: str = "full", method: str = "a
         x.eliminate_zeros()
     n_terms = x.shape[1]
     if engine == "numba":
-        indptr, indices = kernels.unique_per_row(
-            x.indptr.astype(np.int64, copy=False), x.indices.astype(np.int32, copy=False), n_terms)
-        weights = _document_weights(np.diff(indptr), counting)
+        indptr = x.indptr.astype(np.int64, copy=False)
+        indices = x.indices.astype(np.int32, copy=False)
+        fractional = counting == "fractional"
         # Each pair was counted once, on one side of the diagonal: C = H + Hᵀ.
         if n_terms <= DENSE_TERMS_MAX:
-            half = kernels.half_pair_counts_dense(indptr, indices, weights, n_terms)
+            half = kernels.half_pair_counts_dense(indptr, indices, n_terms, fractional)
             c = sp.csr_matrix(half + half.T)
         else:
+            indptr, indices = kernels.unique_per_row(indptr, indices, n_terms)
             h_indptr, h_indices, h_data = kernels.half_pair_counts_sparse(
-                indptr, indices, weights, n_terms)
+                indptr, indices, n_terms, fractional)
             half = sp.csr_matrix((h_data, h_indices, h_indptr), shape=(n_terms, n_terms))
             c = (half + half.T).tocsr()
     else:

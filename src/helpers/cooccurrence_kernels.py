@@ -75,27 +75,59 @@ def unique_per_row(
 
 
 @_compiled
+def document_weight(n_terms_in_document: int, fractional: bool) -> float:
+    """Link weight of one comment: 1 (full counting) or 1/(n − 1) (fractional counting)."""
+    if not fractional:
+        return 1.0
+    if n_terms_in_document < 2:
+        return 0.0
+    return 1.0 / (n_terms_in_document - 1)
+
+
+@_compiled
 def half_pair_counts_dense(
-    indptr: np.ndarray, indices: np.ndarray, weights: np.ndarray, n_terms: int
+    indptr: np.ndarray, indices: np.ndarray, n_terms: int, fractional: bool
 ) -> np.ndarray:
-    """Dense H with C = H + Hᵀ = Xᵀ diag(weights) X off the diagonal (rows free of repeats)."""
+    """Dense H with C = H + Hᵀ, the binary co-occurrence counts off the diagonal.
+
+    Rows may hold repeats and need not be sorted: each comment's distinct
+    terms are collected first (one pass with a "last comment that saw this
+    term" marker), so that a repeated term still counts once.
+    """
     half = np.zeros((n_terms, n_terms), dtype=np.float64)
+    last_doc = np.full(n_terms, -1, dtype=np.int64)
+    longest = 0
     for d in range(indptr.shape[0] - 1):
-        w = weights[d]
-        hi = indptr[d + 1]
-        for p in range(indptr[d], hi):
-            row = half[indices[p]]
-            for q in range(p + 1, hi):
-                row[indices[q]] += w
+        longest = max(longest, indptr[d + 1] - indptr[d])
+    present = np.empty(longest, dtype=np.int32)
+    for d in range(indptr.shape[0] - 1):
+        m = 0
+        for k in range(indptr[d], indptr[d + 1]):
+            code = indices[k]
+            if last_doc[code] != d:
+                last_doc[code] = d
+                present[m] = code
+                m += 1
+        w = document_weight(m, fractional)
+        for p in range(m):
+            row = half[present[p]]
+            for q in range(p + 1, m):
+                row[present[q]] += w
     return half
 
 
 @_compiled
 def half_pair_counts_sparse(
-    indptr: np.ndarray, indices: np.ndarray, weights: np.ndarray, n_terms: int
+    indptr: np.ndarray, indices: np.ndarray, n_terms: int, fractional: bool
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """CSR arrays (``indptr``, ``indices``, ``data``) of H, for vocabularies too large to hold densely."""
+    """CSR arrays (``indptr``, ``indices``, ``data``) of H, for vocabularies too large to hold densely.
+
+    Rows must be free of repeats (:func:`unique_per_row`); they need not be sorted.
+    """
     n_docs = indptr.shape[0] - 1
+    weights = np.empty(n_docs, dtype=np.float64)
+    for d in range(n_docs):
+        weights[d] = document_weight(indptr[d + 1] - indptr[d], fractional)
     # Transpose the pattern: for each term, the positions (into `indices`) where it occurs.
     occurrences = np.zeros(n_terms, dtype=np.int64)
     for k in range(indices.shape[0]):
