@@ -108,14 +108,14 @@ def compare(name: str, tokens: list[list[str]]) -> float:
 
     default = _resolve_method("auto")
     engines = [default] + [m for m in ("numba", "scipy") if m != default and _available(m)]
-    timings = {}
+    timings, matrices = {}, {}
     for method in engines:
         matrix_counts(tokens[:50], method)  # compile (numba caches to disk) / import outside the clock
-        timings[method], (terms, c) = timed(matrix_counts, tokens, method, repeat=3)
-        vocab = list(terms)
+        timings[method], (terms, matrices[method]) = timed(matrix_counts, tokens, method, repeat=3)
+    vocab = list(terms)
     t_naive, naive = timed(naive_pair_counts, tokens, vocab)
     for method in engines:
-        check_against_naive(matrix_counts(tokens, method)[1], vocab, naive)
+        check_against_naive(matrices[method], vocab, naive)
     for method in engines:
         ratio = t_naive / timings[method]
         print(f"{name:>8}: {len(tokens):>7,} comments, {len(vocab):>6,} terms, {len(naive):>9,} pairs | "

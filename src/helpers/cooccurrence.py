@@ -14,8 +14,8 @@ every comment, which is what makes the full 122k-comment corpus cheap (see
 comment with n selected terms a weight 1/(n-1) per link, so a long comment
 does not dominate: it is XᵀDX with D = diag(1/(n_d-1)).
 
-Two engines compute the product: ``"numba"`` (compiled pair counting over the
-upper triangle, :mod:`helpers.cooccurrence_kernels`) and ``"scipy"`` (the
+Two engines compute the product: ``"numba"`` (compiled counting that visits
+each pair of a comment once, :mod:`helpers.cooccurrence_kernels`) and ``"scipy"`` (the
 sparse product ``XᵀX``).  They give identical matrices; ``"auto"`` takes numba
 when it is installed.  The tests hold both to the pure-Python pair loop.
 """
@@ -90,7 +90,7 @@ def encode_tokens(
         first = nested.is_null().to_numpy(zero_copy_only=False).argmax()
         raise TypeError(f"document {first} is None, not a list of tokens")
     offsets = nested.offsets.to_numpy().astype(np.int64)
-    tokens = nested.values.slice(offsets[0], offsets[-1] - offsets[0]) if len(nested) else nested.values
+    tokens = nested.values.slice(offsets[0], offsets[-1] - offsets[0])
     if tokens.null_count:
         raise TypeError("token lists contain None where a token string was expected")
     indptr = offsets - offsets[0]

@@ -49,14 +49,32 @@ def _compiled(fn):
 
 
 @_compiled
+def distinct_codes(
+    indices: np.ndarray, lo: int, hi: int, row: int, last_row: np.ndarray, out: np.ndarray, start: int
+) -> int:
+    """Write the distinct codes of ``indices[lo:hi]`` to ``out[start:]`` in first-seen order.
+
+    ``last_row[code]`` remembers the last row that saw a code, so a repeat is
+    found in O(1) with no sorting (binary occurrence: a term repeated in a
+    comment counts once).  Returns how many codes were written.
+    """
+    m = 0
+    for k in range(lo, hi):
+        code = indices[k]
+        if last_row[code] != row:
+            last_row[code] = row
+            out[start + m] = code
+            m += 1
+    return m
+
+
+@_compiled
 def unique_per_row(
     indptr: np.ndarray, codes: np.ndarray, n_terms: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """Drop repeated codes within each row, keeping first occurrences in order.
 
-    This is binary occurrence: a term repeated in a comment counts once.  A
-    "last row that saw this code" marker makes it one pass over the tokens,
-    with no sorting.  Returns the new ``indptr`` and ``indices``.
+    Returns the new ``indptr`` and ``indices``.
     """
     n_rows = indptr.shape[0] - 1
     out = np.empty(codes.shape[0], dtype=np.int32)
@@ -64,12 +82,7 @@ def unique_per_row(
     last_row = np.full(n_terms, -1, dtype=np.int64)
     pos = 0
     for r in range(n_rows):
-        for k in range(indptr[r], indptr[r + 1]):
-            code = codes[k]
-            if last_row[code] != r:
-                last_row[code] = r
-                out[pos] = code
-                pos += 1
+        pos += distinct_codes(codes, indptr[r], indptr[r + 1], r, last_row, out, pos)
         new_indptr[r + 1] = pos
     return new_indptr, out[:pos].copy()
 
@@ -91,8 +104,8 @@ def half_pair_counts_dense(
     """Dense H with C = H + Hᵀ, the binary co-occurrence counts off the diagonal.
 
     Rows may hold repeats and need not be sorted: each comment's distinct
-    terms are collected first (one pass with a "last comment that saw this
-    term" marker), so that a repeated term still counts once.
+    terms are collected first (:func:`distinct_codes`), so that a repeated
+    term still counts once, without a de-duplicated copy of the whole matrix.
     """
     half = np.zeros((n_terms, n_terms), dtype=np.float64)
     last_doc = np.full(n_terms, -1, dtype=np.int64)
@@ -101,13 +114,7 @@ def half_pair_counts_dense(
         longest = max(longest, indptr[d + 1] - indptr[d])
     present = np.empty(longest, dtype=np.int32)
     for d in range(indptr.shape[0] - 1):
-        m = 0
-        for k in range(indptr[d], indptr[d + 1]):
-            code = indices[k]
-            if last_doc[code] != d:
-                last_doc[code] = d
-                present[m] = code
-                m += 1
+        m = distinct_codes(indices, indptr[d], indptr[d + 1], d, last_doc, present, 0)
         w = document_weight(m, fractional)
         for p in range(m):
             row = half[present[p]]
