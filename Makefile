@@ -18,7 +18,7 @@ test: setup
 	$(PY) -m pytest -q
 
 lint: setup
-	$(VENV)/bin/ruff check src tests benchmarks notebooks/*.py
+	$(VENV)/bin/ruff check src tests benchmarks tools notebooks/*.py
 
 sync: setup
 	$(VENV)/bin/jupytext --sync notebooks/[0-9]*.py

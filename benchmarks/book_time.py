@@ -18,8 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from helpers.book_build import build_book, stage_book
-from helpers.runner import run_notebooks
+from helpers.book.build import build_book, stage_book
+from helpers.book.runner import run_notebooks
 
 BUDGET_S = 20 * 60
 

@@ -46,8 +46,8 @@ def ensure_corpus(run_dir: Path | None, scale: float, seed: int) -> Path:
 
 def raw_comment_texts(run_dir: Path) -> list[str]:
     """Every comment row of the raw export (re-crawled duplicates included), text-cleaned."""
-    from helpers.mediacrawler_io import read_export
-    from helpers.text_cleaning import clean_text
+    from helpers.data.mediacrawler import read_export
+    from helpers.data.text_cleaning import clean_text
 
     comments = read_export(run_dir / "raw").comments
     return clean_text(comments["content"]).tolist()
@@ -85,7 +85,7 @@ def timed(fn, *args, repeat: int = 1):
 
 def matrix_counts(tokens, method: str = "auto"):
     """Tokens -> (terms, co-occurrence matrix), the library's way (``method`` picks the engine)."""
-    from helpers.cooccurrence import cooccurrence_matrix, document_term_matrix
+    from helpers.networks.cooccurrence import cooccurrence_matrix, document_term_matrix
 
     dt = document_term_matrix(tokens, method=method)
     return dt.terms, cooccurrence_matrix(dt.matrix, method=method)
@@ -104,7 +104,7 @@ def check_against_naive(c, vocab: list[str], naive: dict[tuple[str, str], int]) 
 
 def compare(name: str, tokens: list[list[str]]) -> float:
     """Time every engine against the naive loop on the same tokens; return the default engine's ratio."""
-    from helpers.cooccurrence import _resolve_method, naive_pair_counts
+    from helpers.networks.cooccurrence import _resolve_method, naive_pair_counts
 
     default = _resolve_method("auto")
     engines = [default] + [m for m in ("numba", "scipy") if m != default and _available(m)]
@@ -124,7 +124,7 @@ def compare(name: str, tokens: list[list[str]]) -> float:
 
 
 def _available(method: str) -> bool:
-    from helpers.cooccurrence import _resolve_method
+    from helpers.networks.cooccurrence import _resolve_method
 
     try:
         _resolve_method(method)
@@ -134,10 +134,10 @@ def _available(method: str) -> bool:
 
 
 def layout_and_clustering(tokens: list[list[str]], n_terms: int, seed: int) -> None:
-    from helpers.association_strength import association_strength
-    from helpers.cooccurrence import cooccurrence_matrix, document_term_matrix, top_terms
-    from helpers.vos_clustering import vos_clustering
-    from helpers.vos_layout import largest_component, vos_layout
+    from helpers.networks.association_strength import association_strength
+    from helpers.networks.cooccurrence import cooccurrence_matrix, document_term_matrix, top_terms
+    from helpers.networks.vos_clustering import vos_clustering
+    from helpers.networks.vos_layout import largest_component, vos_layout
 
     vocab = top_terms(document_term_matrix(tokens), n_terms)
     c = cooccurrence_matrix(document_term_matrix(tokens, vocabulary=vocab).matrix)
@@ -160,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--layout-terms", type=int, default=1000)
     args = parser.parse_args(argv)
 
-    from helpers.zh_tokenize import ChineseTokenizer
+    from helpers.networks.segmenter import ChineseTokenizer
 
     run_dir = ensure_corpus(args.run_dir, args.scale, args.seed)
     tokenizer = ChineseTokenizer()
@@ -188,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
                               args.seed)
     target = 20.0
     verdict = "meets" if min(ratios.values()) >= target else "MISSES"
-    from helpers.cooccurrence import _resolve_method
+    from helpers.networks.cooccurrence import _resolve_method
 
     print(f"speed-up of the default engine ({_resolve_method('auto')}): raw {ratios['raw']:.1f}x, "
           f"cleaned {ratios['cleaned']:.1f}x ({verdict} the {target:.0f}x target)")

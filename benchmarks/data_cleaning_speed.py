@@ -17,10 +17,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from helpers import text_cleaning as tc
-from helpers.cleaning_pipeline import CleaningConfig, clean_export
-from helpers.count_parsing import parse_count, parse_counts
-from helpers.synth_corpus import generate, write
+from helpers.data import text_cleaning as tc
+from helpers.data.counts import parse_count, parse_counts
+from helpers.data.pipeline import CleaningConfig, clean_export
+from helpers.synth.xhs_corpus import generate, write
 
 
 def main() -> None:

@@ -4,7 +4,7 @@ Target (issue 4): all five models on the full-scale corpus in under a minute on
 2 cores.  The corpus is generated and cleaned in a scratch folder (the planted
 latent post/comment sentiment stands in for chapter 02's scores, so the timing
 is of the models alone), then the five models are fitted with each lme4 route
-of ``helpers.engagement_lmer``: the lean lmerTest bridge and ``auto`` (pymer4's
+of ``helpers.engagement.lmer``: the lean lmerTest bridge and ``auto`` (pymer4's
 full pipeline for Models 1-4), printing seconds per model and the ratio.
 
     .venv/bin/python benchmarks/model_fitting.py --scale 1
@@ -19,10 +19,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from helpers.cleaning_pipeline import CleaningConfig, clean_export
-from helpers.engagement_data import load_comments, load_posts, study_model_specs
-from helpers.engagement_lmer import fit_models
-from helpers.synth_corpus import generate, write
+from helpers.data.pipeline import CleaningConfig, clean_export
+from helpers.engagement.data import load_comments, load_posts, study_model_specs
+from helpers.engagement.lmer import fit_models
+from helpers.synth.xhs_corpus import generate, write
 
 
 def prepare(scale: float, seed: int, folder: Path) -> tuple:

@@ -5,7 +5,7 @@ at batch 32 and learning rate 2e-5.  Where the hub is unreachable its weights
 cannot be downloaded, but the *time* of that schedule depends only on the
 architecture, so this script builds a randomly initialised encoder of the same
 size (with the offline encoder's tokenizer), runs
-:func:`helpers.sentiment_regressor.fine_tune` with the study's schedule on the
+:func:`helpers.sentiment.regressor.fine_tune` with the study's schedule on the
 labelled texts of a run folder, and prints seconds, steps/second and the
 projected time of the full schedule.  Meant for a GPU machine (bf16 autocast is
 used there); on a CPU it stops after ``--max-steps`` and projects from those.
@@ -25,10 +25,10 @@ def main(argv: list[str] | None = None) -> int:
     import torch
     from transformers import AutoTokenizer, BertConfig, BertModel
 
-    from helpers.offline_encoder import ensure_offline_encoder
-    from helpers.sentiment_labels import read_sentiment_labels
-    from helpers.sentiment_regressor import TrainConfig, fine_tune
-    from helpers.sentiment_scoring import pick_device
+    from helpers.sentiment.labels import read_sentiment_labels
+    from helpers.sentiment.offline_encoder import ensure_offline_encoder
+    from helpers.sentiment.regressor import TrainConfig, fine_tune
+    from helpers.sentiment.scoring import pick_device
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--run-dir", default="_build/run")

@@ -4,7 +4,7 @@ Both score the same comments with the same offline encoder and regression
 head.  The baseline runs the encoder through
 ``pipeline("feature-extraction")`` one text at a time (the way most scripts
 call a model) and applies the same mean pooling and head; ours is
-:func:`helpers.sentiment_scoring.score_texts` (length-sorted batches, dynamic
+:func:`helpers.sentiment.scoring.score_texts` (length-sorted batches, dynamic
 padding, ``inference_mode``, deduplication, and bf16 autocast on CPUs with
 native bf16), also timed in plain fp32 so the batching gain is visible on its
 own.  Prints texts/second for each and the ratio.
@@ -35,7 +35,7 @@ def load_comments(run_dir: Path, n: int, seed: int) -> list[str]:
         texts = pd.read_parquet(path, columns=["text"])["text"].astype(str).tolist()
         source = str(path)
     else:
-        from helpers.synth_grammar import (
+        from helpers.synth.grammar import (
             COMMENT_TEMPLATES,
             SENTIMENT_LEXICON,
             SHORT_COMMENTS,
@@ -78,13 +78,13 @@ def pipeline_scores(model, tokenizer, texts: list[str], max_length: int) -> np.n
 def main(argv: list[str] | None = None) -> int:
     import torch
 
-    from helpers.sentiment_regressor import (
+    from helpers.sentiment.regressor import (
         OFFLINE_MODEL,
         build_regressor,
         load_regressor,
         resolve_model,
     )
-    from helpers.sentiment_scoring import cpu_has_native_bf16, score_texts
+    from helpers.sentiment.scoring import cpu_has_native_bf16, score_texts
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--run-dir", default="_build/run")

@@ -27,7 +27,7 @@
 # `source` parameter points at your own MediaCrawler export, the chapter first
 # generates a *synthetic stand-in*: a MediaCrawler-format export built from a
 # documented grammar, calibrated to the study's sizes, sentiment distribution
-# and reported engagement effects (see `helpers.synth_corpus`). Every number
+# and reported engagement effects (see `helpers.synth.xhs_corpus`). Every number
 # below then describes that stand-in, not real users.
 
 # %% tags=["remove-cell"]
@@ -66,11 +66,11 @@ from pathlib import Path
 import pandas as pd
 from IPython.display import Markdown, display
 
-from helpers import descriptives
-from helpers.cleaning_pipeline import CleaningConfig, clean_export
-from helpers.figures import use_notebook_renderer
-from helpers.run_layout import RunLayout
-from helpers.synth_corpus import clear_truth, generate, write
+from helpers.book.figures import use_notebook_renderer
+from helpers.book.run_folder import RunLayout
+from helpers.data import descriptives
+from helpers.data.pipeline import CleaningConfig, clean_export
+from helpers.synth.xhs_corpus import clear_truth, generate, write
 
 use_notebook_renderer()
 layout = RunLayout.at(run_dir)

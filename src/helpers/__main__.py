@@ -16,13 +16,13 @@ import importlib
 import sys
 from pathlib import Path
 
-from .runner import RunnerError, coerce_value, run_notebooks, summarise
+from helpers.book.runner import RunnerError, coerce_value, run_notebooks, summarise
 
 #: Commands implemented in their own modules, each exposing ``main(argv) -> int``.
 DELEGATED = {
-    "synth": "helpers.synth_corpus",
-    "clean": "helpers.cleaning_cli",
-    "sweep": "helpers.sweep",
+    "synth": "helpers.synth.xhs_corpus",
+    "clean": "helpers.data.cli",
+    "sweep": "helpers.book.sweep",
 }
 
 
@@ -43,7 +43,7 @@ def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
 def _run(args: argparse.Namespace) -> int:
     steps = None
     if args.only:
-        from .run_layout import STEPS
+        from helpers.book.run_folder import STEPS
 
         steps = []
         for name in args.only:
@@ -88,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "run":
             return _run(args)
         if args.command == "book":
-            from .book_build import build_book, stage_book
+            from helpers.book.build import build_book, stage_book
 
             status = 0 if args.skip_run else _run(args)
             stage = stage_book(args.run_dir)
@@ -96,8 +96,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"book: {html / 'index.html'}")
             return status
         if args.command == "check-pairs":
-            from .notebook_pairs import check_all
-            from .runner import project_root
+            from helpers.book.notebook_pairs import check_all
+            from helpers.book.runner import project_root
 
             problems = check_all(Path(project_root()) / "notebooks")
             for problem in problems:

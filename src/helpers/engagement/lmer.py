@@ -1,0 +1,411 @@
+"""Fit the engagement models with R's lme4 + lmerTest through pymer4 (REML, Satterthwaite df).
+
+Two routes give the same numbers:
+
+* ``engine="pymer4"`` — ``pymer4.models.lmer(formula, data).fit()``: the full pymer4 pipeline
+  (easystats parameter table, broom glance/augment, performance metrics).  Convenient, but
+  those extras cost minutes on Model 5 (17k comments, three crossed random intercepts).
+* ``engine="lmerTest"`` — the same ``lmerTest::lmer`` fit reached through pymer4's data bridge,
+  reading only what the chapter needs (``summary()`` Satterthwaite table, AIC/BIC, variance
+  components, fitted values and conditional modes without their variances).  A test checks
+  that its coefficient table equals pymer4's to numerical precision.
+
+``engine="auto"`` (default) takes pymer4 for small one-grouping-factor models (Models 1–4)
+and lmerTest for crossed or large ones (Model 5).
+R warnings and messages (singular fits, convergence failures) are captured per fit and kept on
+the result — the chapter prints them instead of hiding them.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from helpers.engagement.data import ModelFrame, ModelSpec
+
+R_FIX = (
+    "Install the R side with `make setup` (Debian: apt-get install r-base-core r-cran-lme4 "
+    "r-cran-lmertest r-cran-glmmtmb ...; see DESIGN.md) and the Python side with "
+    "`pip install rpy2==3.5.17 pymer4==0.9.2 polars`; on Colab run scripts/colab_setup.sh."
+)
+AUTO_PYMER4_MAX_ROWS = 5000
+
+
+class REngineUnavailable(RuntimeError):
+    """R, an R package, rpy2 or pymer4 is missing; the message names the fix."""
+
+
+_R_CACHE: dict[str, Any] = {}
+
+
+def require_r(packages: tuple[str, ...] = ("lme4", "lmerTest")) -> Any:
+    """Import rpy2/pymer4 and check the R packages; return ``rpy2.robjects``.
+
+    Raises :class:`REngineUnavailable` with the install command instead of an ImportError deep
+    inside rpy2, so a reader on a fresh machine knows what to do.
+    """
+    # Starting R through rpy2 puts R's library folders (/usr/lib/x86_64-linux-gnu among them)
+    # on LD_LIBRARY_PATH in os.environ.  Every later child process (a Jupyter kernel, a Dask
+    # worker) would then load the system libpython instead of the interpreter's own, and fail
+    # on ``import ssl``.  R is already loaded in this process, so the variable is restored.
+    saved = os.environ.get("LD_LIBRARY_PATH")
+    try:
+        import rpy2.robjects as ro
+    except Exception as exc:  # rpy2 missing, or R itself missing (rpy2 fails to load libR)
+        raise REngineUnavailable(f"rpy2/R is not usable here ({exc}). {R_FIX}") from exc
+    try:
+        import pymer4.models  # noqa: F401
+    except Exception as exc:
+        raise REngineUnavailable(f"pymer4 cannot be imported ({exc}). {R_FIX}") from exc
+    finally:
+        if saved is None:
+            os.environ.pop("LD_LIBRARY_PATH", None)
+        else:
+            os.environ["LD_LIBRARY_PATH"] = saved
+    missing = [p for p in packages if not bool(ro.r(f'isTRUE(requireNamespace("{p}", quietly=TRUE))')[0])]
+    if missing:
+        raise REngineUnavailable(f"R package(s) {missing} not installed. {R_FIX}")
+    return ro
+
+
+def _r_helpers() -> dict[str, Any]:
+    """R closures defined once per session: fitting with captured warnings, and extraction."""
+    if _R_CACHE:
+        return _R_CACHE
+    ro = require_r()
+    _R_CACHE["fit"] = ro.r(
+        """
+        function(formula, data, REML) {
+          msgs <- character(0)
+          m <- withCallingHandlers(
+            lmerTest::lmer(stats::as.formula(formula), data = data, REML = REML),
+            warning = function(w) { msgs <<- c(msgs, conditionMessage(w)); invokeRestart("muffleWarning") },
+            message = function(e) { msgs <<- c(msgs, conditionMessage(e)); invokeRestart("muffleMessage") })
+          list(model = m, messages = msgs)
+        }
+        """
+    )
+    _R_CACHE["fit_ml"] = ro.r(
+        """
+        function(formula, data) {
+          msgs <- character(0)
+          m <- withCallingHandlers(
+            lme4::lmer(stats::as.formula(formula), data = data, REML = FALSE),
+            warning = function(w) { msgs <<- c(msgs, conditionMessage(w)); invokeRestart("muffleWarning") },
+            message = function(e) { msgs <<- c(msgs, conditionMessage(e)); invokeRestart("muffleMessage") })
+          list(model = m, messages = msgs)
+        }
+        """
+    )
+    _R_CACHE["refit_ml"] = ro.r(
+        """
+        function(m) {
+          msgs <- character(0)
+          ml <- withCallingHandlers(lme4::refitML(m),
+            warning = function(w) { msgs <<- c(msgs, conditionMessage(w)); invokeRestart("muffleWarning") },
+            message = function(e) { msgs <<- c(msgs, conditionMessage(e)); invokeRestart("muffleMessage") })
+          list(model = ml, messages = msgs)
+        }
+        """
+    )
+    _R_CACHE["extract"] = ro.r(
+        """
+        function(m, full) {
+          s <- if (inherits(m, "lmerModLmerTest")) summary(m)$coefficients else NULL
+          vc <- as.data.frame(lme4::VarCorr(m))
+          conv <- m@optinfo$conv$lme4$messages
+          ll <- stats::logLik(m)
+          out <- list(
+            coef_names = if (is.null(s)) character(0) else rownames(s),
+            coef = if (is.null(s)) numeric(0) else as.numeric(s),
+            vc_grp = as.character(vc$grp), vc_var1 = as.character(vc$var1),
+            vc_var2 = as.character(vc$var2), vc_vcov = vc$vcov, vc_sdcor = vc$sdcor,
+            aic = stats::AIC(m), bic = stats::BIC(m), loglik = as.numeric(ll),
+            npar = as.numeric(attr(ll, "df")), sigma = stats::sigma(m),
+            singular = lme4::isSingular(m),
+            conv = if (is.null(conv)) character(0) else as.character(conv),
+            optwarn = as.character(unlist(m@optinfo$warnings)),
+            nobs = stats::nobs(m), ngrps = lme4::ngrps(m))
+          if (full) {
+            out$fitted <- as.numeric(stats::fitted(m))
+            out$resid <- as.numeric(stats::residuals(m))
+            out$fixed_pred <- as.numeric(stats::predict(m, re.form = NA))
+            re <- lme4::ranef(m, condVar = FALSE)
+            out$re_names <- names(re)
+            out$re <- lapply(re, function(d) list(levels = rownames(d), terms = colnames(d),
+                                                 values = as.numeric(as.matrix(d))))
+          }
+          out
+        }
+        """
+    )
+    return _R_CACHE
+
+
+def _to_r_frame(data: pd.DataFrame) -> Any:
+    import polars as pl
+    from pymer4.tidystats.bridge import polars2R
+
+    return polars2R(pl.from_pandas(data))
+
+
+def _copy(values: Any, dtype: Any = float) -> np.ndarray:
+    """A numpy *copy* of an R vector.
+
+    ``np.asarray`` on an rpy2 vector can share R's memory, which R's garbage collector later
+    reuses — coefficient tables then silently change under our feet.  Always copy.
+    """
+    return np.array(list(values), dtype=dtype)
+
+
+def _named(rlist: Any) -> dict[str, Any]:
+    return dict(zip(rlist.names, list(rlist), strict=True))
+
+
+@dataclass
+class LmerFit:
+    """One fitted linear mixed model and everything the chapter reports about it."""
+
+    spec: ModelSpec
+    formula: str
+    reml: bool
+    engine: str
+    coefs: pd.DataFrame  # term, estimate, std_error, df, t_stat, p_value, conf_low, conf_high
+    variance_components: pd.DataFrame  # group, term, term2, variance, sd_or_cor
+    aic: float
+    bic: float
+    loglik: float
+    n_params: int
+    sigma: float
+    n_obs: int
+    n_groups: dict[str, int]
+    singular: bool
+    messages: list[str]
+    seconds: float
+    fitted: np.ndarray | None = None
+    residuals: np.ndarray | None = None
+    fixed_prediction: np.ndarray | None = None
+    ranef: dict[str, pd.DataFrame] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    r_model: Any = field(default=None, repr=False)
+
+    @property
+    def converged(self) -> bool:
+        """False when lme4 reported a convergence problem (a singular fit is reported separately)."""
+        return not any("converge" in m.lower() or "eigenvalue" in m.lower() for m in self.messages)
+
+    def coef(self, term: str) -> pd.Series:
+        row = self.coefs.loc[self.coefs["term"] == term]
+        if row.empty:
+            raise KeyError(f"{self.spec.name} has no term {term!r} (terms: {list(self.coefs['term'])})")
+        return row.iloc[0]
+
+    def status(self) -> str:
+        flags = []
+        if self.singular:
+            flags.append("singular fit")
+        if not self.converged:
+            flags.append("convergence warning")
+        return ", ".join(flags) if flags else "ok"
+
+
+def _coef_table(names: list[str], values: np.ndarray, level: float = 0.95) -> pd.DataFrame:
+    mat = np.array(values, dtype=float).reshape(5, len(names)).T
+    table = pd.DataFrame(mat, columns=["estimate", "std_error", "df", "t_stat", "p_value"])
+    table.insert(0, "term", names)
+    q = stats.t.ppf(0.5 + level / 2, table["df"])
+    table["conf_low"] = table["estimate"] - q * table["std_error"]
+    table["conf_high"] = table["estimate"] + q * table["std_error"]
+    return table
+
+
+def _variance_table(parts: dict[str, Any]) -> pd.DataFrame:
+    def clean(values: Any) -> list[str | None]:
+        return [None if (v is None or str(v) in ("NA", "NA_character_")) else str(v) for v in values]
+
+    return pd.DataFrame({
+        "group": list(parts["vc_grp"]),
+        "term": clean(parts["vc_var1"]),
+        "term2": clean(parts["vc_var2"]),
+        "variance": _copy(parts["vc_vcov"], dtype=float),
+        "sd_or_cor": _copy(parts["vc_sdcor"], dtype=float),
+    })
+
+
+def _from_r(model: Any, messages: list[str], spec: ModelSpec, formula: str, reml: bool,
+            engine: str, seconds: float, full: bool) -> LmerFit:
+    parts = _named(_r_helpers()["extract"](model, full))
+    names = list(parts["coef_names"])
+    coefs = _coef_table(names, _copy(parts["coef"])) if names else pd.DataFrame()
+    msgs = list(messages) + [str(m) for m in parts["conv"]] + [str(m) for m in parts["optwarn"]]
+    msgs = list(dict.fromkeys(m.strip() for m in msgs if m and m.strip()))
+    ngrps = parts["ngrps"]
+    fit = LmerFit(
+        spec=spec, formula=formula, reml=reml, engine=engine, coefs=coefs,
+        variance_components=_variance_table(parts),
+        aic=float(parts["aic"][0]), bic=float(parts["bic"][0]), loglik=float(parts["loglik"][0]),
+        n_params=int(parts["npar"][0]), sigma=float(parts["sigma"][0]), n_obs=int(parts["nobs"][0]),
+        n_groups={str(k): int(v) for k, v in zip(ngrps.names, list(ngrps), strict=True)},
+        singular=bool(parts["singular"][0]), messages=msgs, seconds=seconds, r_model=model,
+    )
+    if full:
+        fit.fitted = _copy(parts["fitted"], dtype=float)
+        fit.residuals = _copy(parts["resid"], dtype=float)
+        fit.fixed_prediction = _copy(parts["fixed_pred"], dtype=float)
+        for name, re in zip(parts["re_names"], parts["re"], strict=True):
+            re = _named(re)
+            levels, terms = list(re["levels"]), list(re["terms"])
+            values = _copy(re["values"], dtype=float).reshape(len(terms), len(levels)).T
+            fit.ranef[str(name)] = pd.DataFrame(values, columns=terms, index=pd.Index(levels, name=str(name)))
+    return fit
+
+
+def fit_lmer(frame: ModelFrame, *, reml: bool = True, engine: str = "auto", full: bool = True) -> LmerFit:
+    """Fit ``frame.spec`` with lmerTest (REML by default) and return an :class:`LmerFit`.
+
+    ``full`` also pulls fitted values, residuals and conditional modes (for diagnostics).
+    """
+    if engine not in ("auto", "pymer4", "lmerTest"):
+        raise ValueError(f"engine must be 'auto', 'pymer4' or 'lmerTest', not {engine!r}")
+    if engine == "auto":
+        small = len(frame.data) <= AUTO_PYMER4_MAX_ROWS and len(frame.spec.groups) == 1
+        engine = "pymer4" if small else "lmerTest"
+    formula = frame.spec.formula()
+    started = time.perf_counter()
+    if engine == "pymer4":
+        fit = _fit_pymer4(frame, formula, reml)
+    else:
+        out = _named(_r_helpers()["fit"](formula, _to_r_frame(frame.data), reml))
+        fit = _from_r(out["model"], [str(m) for m in out["messages"]], frame.spec, formula, reml,
+                      "lmerTest", 0.0, full)
+    fit.seconds = time.perf_counter() - started
+    fit.notes = list(frame.notes)
+    return fit
+
+
+def _fit_pymer4(frame: ModelFrame, formula: str, reml: bool) -> LmerFit:
+    """The documented pymer4 route; coefficients from ``result_fit``, the rest from the R model."""
+    require_r()
+    import polars as pl
+    from pymer4.models import lmer
+
+    if not reml:
+        raise ValueError("pymer4's lmer().fit() always uses REML; use engine='lmerTest' for ML fits")
+    model = lmer(formula, data=pl.from_pandas(frame.data))
+    model.fit(verbose=False)
+    console = [str(m) for m in model.r_console if "Convergence status" not in str(m)]
+    fit = _from_r(model.r_model, console, frame.spec, formula, True, "pymer4", 0.0, True)
+    table = model.result_fit.to_pandas()
+    fit.coefs = table[["term", "estimate", "std_error", "df", "t_stat", "p_value", "conf_low", "conf_high"]].copy()
+    return fit
+
+
+def refit_ml(fit: LmerFit) -> LmerFit:
+    """The same model refitted by maximum likelihood (for AIC/BIC and likelihood-ratio tests)."""
+    started = time.perf_counter()
+    out = _named(_r_helpers()["refit_ml"](fit.r_model))
+    ml = _from_r(out["model"], [str(m) for m in out["messages"]], fit.spec, fit.formula, False,
+                 "lme4 ML", 0.0, False)
+    ml.seconds = time.perf_counter() - started
+    return ml
+
+
+def fit_ml(frame: ModelFrame) -> LmerFit:
+    """Maximum-likelihood fit with plain lme4 (no Satterthwaite step): for AIC/BIC and LRTs.
+
+    REML likelihoods are not comparable across fixed-effect structures and are biased for
+    comparing random-effect structures by AIC; ML is the standard for both.
+    """
+    formula = frame.spec.formula()
+    started = time.perf_counter()
+    out = _named(_r_helpers()["fit_ml"](formula, _to_r_frame(frame.data)))
+    fit = _from_r(out["model"], [str(m) for m in out["messages"]], frame.spec, formula, False,
+                  "lme4 ML", 0.0, False)
+    fit.seconds = time.perf_counter() - started
+    return fit
+
+
+def standardised_from_raw(fit: LmerFit, scales: dict[str, tuple[float, float]]) -> pd.DataFrame:
+    """Standardised β from a raw-scale fit: b · sd(x) / sd(y).
+
+    A linear mixed model is equivariant under affine rescaling of the response and of the
+    predictors (with an intercept), so this equals refitting on z-scored data — a test checks
+    it — while costing nothing (Model 5 takes most of the chapter's fitting time).
+    t, df and p are unchanged by the rescaling.
+    """
+    sd_y = scales[fit.spec.response][1]
+    table = fit.coefs.copy()
+    factor = np.array([scales[t][1] / sd_y if t in scales else np.nan for t in table["term"]])
+    for col in ("estimate", "std_error", "conf_low", "conf_high"):
+        table[col] = table[col] * factor
+    return table.loc[table["term"] != "(Intercept)"].reset_index(drop=True)
+
+
+@dataclass
+class ModelResult:
+    """What the chapter shows for one model: the fit (or why it could not be fitted)."""
+
+    spec: ModelSpec
+    fit: LmerFit | None
+    standardised: pd.DataFrame | None
+    error: str | None = None
+    notes: list[str] = field(default_factory=list)
+    frame: ModelFrame | None = field(default=None, repr=False)
+
+
+def fit_models(
+    specs: list[ModelSpec],
+    posts: pd.DataFrame,
+    comments: pd.DataFrame | None,
+    *,
+    engine: str = "auto",
+    min_groups: int = 5,
+    standardise: bool = True,
+) -> list[ModelResult]:
+    """Fit every spec; a model the data cannot support is returned with its reason, not raised.
+
+    With ``standardise`` the standardised coefficients are derived from the raw fit.
+    """
+    from helpers.engagement.data import EngagementDataError, build_frame
+
+    results = []
+    for spec in specs:
+        try:
+            frame = build_frame(spec, posts, comments if spec.level == "comment" else None,
+                                min_groups=min_groups)
+        except EngagementDataError as exc:
+            results.append(ModelResult(spec, None, None, error=str(exc)))
+            continue
+        try:
+            fit = fit_lmer(frame, engine=engine)
+        except REngineUnavailable:
+            raise
+        except Exception as exc:  # an R error (e.g. lme4 refusing the design) is reported per model
+            results.append(ModelResult(frame.spec, None, None, error=f"lme4 could not fit: {exc}", notes=frame.notes))
+            continue
+        std = standardised_from_raw(fit, frame.scales) if standardise else None
+        results.append(ModelResult(frame.spec, fit, std, notes=frame.notes, frame=frame))
+    return results
+
+
+def coefficient_table(results: list[ModelResult], scaling: str = "raw") -> pd.DataFrame:
+    """All models' fixed effects in one long table (``scaling`` = ``raw`` or ``standardised``)."""
+    rows = []
+    for res in results:
+        if res.fit is None:
+            continue
+        table = res.fit.coefs if scaling == "raw" else res.standardised
+        if table is None:
+            continue
+        table = table.copy()
+        table.insert(0, "outcome", res.spec.outcome)
+        table.insert(0, "model", res.spec.name)
+        table["scaling"] = scaling
+        rows.append(table)
+    return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()

@@ -1,0 +1,127 @@
+"""Forward selection of random slopes for post sentiment, as the study describes it.
+
+Start from the random-intercept model; at each step try adding a random slope of the predictor
+for each remaining grouping factor, keep the best candidate only if it improves the chosen
+criterion (by default both AIC and BIC), and stop when nothing improves.  All comparisons use
+maximum-likelihood fits; the likelihood-ratio test is reported next to AIC/BIC (its p value is
+conservative because the slope variance sits on the boundary of its space under H0).
+
+A slope for a grouping factor within which the predictor never varies (post sentiment within a
+post, in Model 5) is not identifiable: it is listed as skipped, not tried.  Singular fits and
+convergence warnings are shown in the table; by default a singular candidate is not accepted,
+because its extra variance is estimated at zero (or a correlation at ±1).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+
+import pandas as pd
+from scipy import stats
+
+from helpers.engagement.data import ModelFrame, ModelSpec
+from helpers.engagement.lmer import LmerFit, fit_ml
+
+CRITERIA = ("aic_bic", "aic", "bic", "lrt")
+
+
+@dataclass
+class SlopeSelection:
+    """The comparison table and the structure it settles on."""
+
+    spec: ModelSpec
+    table: pd.DataFrame
+    notes: list[str] = field(default_factory=list)
+
+
+def varies_within(frame: ModelFrame, group: str, min_groups: int = 3) -> bool:
+    """True when the predictor takes ≥ 2 values within at least ``min_groups`` levels of ``group``."""
+    per_level = frame.data.groupby(group, observed=True)[frame.spec.predictor].nunique()
+    return int((per_level > 1).sum()) >= min_groups
+
+
+def _accepts(criterion: str, d_aic: float, d_bic: float, p: float, alpha: float) -> bool:
+    if criterion == "aic_bic":
+        return d_aic < 0 and d_bic < 0
+    if criterion == "aic":
+        return d_aic < 0
+    if criterion == "bic":
+        return d_bic < 0
+    return p < alpha
+
+
+def _row(step: int, added: str, spec: ModelSpec, fit: LmerFit, base: LmerFit | None) -> dict:
+    row = {
+        "model": spec.name, "step": step, "added_slope": added, "formula": spec.formula(),
+        "n_params": fit.n_params, "logLik": fit.loglik, "AIC": fit.aic, "BIC": fit.bic,
+        "dAIC": float("nan"), "dBIC": float("nan"), "LRT_chisq": float("nan"), "LRT_df": float("nan"),
+        "LRT_p": float("nan"), "singular": fit.singular, "converged": fit.converged,
+        "warnings": "; ".join(fit.messages), "accepted": False, "seconds": fit.seconds,
+    }
+    if base is not None:
+        chisq = max(2 * (fit.loglik - base.loglik), 0.0)
+        df = fit.n_params - base.n_params
+        row.update(dAIC=fit.aic - base.aic, dBIC=fit.bic - base.bic, LRT_chisq=chisq, LRT_df=df,
+                   LRT_p=float(stats.chi2.sf(chisq, df)) if df > 0 else float("nan"))
+    return row
+
+
+def select_random_slopes(
+    frame: ModelFrame,
+    candidates: Sequence[str] | None = None,
+    *,
+    criterion: str = "aic_bic",
+    alpha: float = 0.05,
+    reject_singular: bool = True,
+) -> SlopeSelection:
+    """Forward-select random slopes of the predictor over ``candidates`` (default: all groups)."""
+    if criterion not in CRITERIA:
+        raise ValueError(f"criterion must be one of {CRITERIA}, not {criterion!r}")
+    spec = replace(frame.spec, slopes=())
+    candidates = list(frame.spec.groups if candidates is None else candidates)
+    unknown = [c for c in candidates if c not in spec.groups]
+    if unknown:
+        raise ValueError(f"{spec.name}: slope candidates {unknown} are not grouping factors {spec.groups}")
+    notes: list[str] = []
+    rows: list[dict] = []
+    for group in list(candidates):
+        if not varies_within(frame, group):
+            notes.append(f"{spec.name}: no random slope over {group}: {spec.predictor} (almost) never varies "
+                         f"within a {group}, so the slope is not identifiable.")
+            rows.append({"model": spec.name, "step": 0, "added_slope": group, "formula": "",
+                         "accepted": False, "warnings": "skipped: not identifiable"})
+            candidates.remove(group)
+
+    current = fit_ml(replace(frame, spec=spec))
+    base_row = _row(0, "(random intercepts only)", spec, current, None)
+    base_row["accepted"] = True
+    rows.append(base_row)
+    step = 0
+    while candidates:
+        step += 1
+        tried = []
+        for group in candidates:
+            trial_spec = spec.with_slopes((*spec.slopes, group))
+            try:
+                fit = fit_ml(replace(frame, spec=trial_spec))
+            except Exception as exc:  # lme4 refuses the design: report and move on
+                rows.append({"model": spec.name, "step": step, "added_slope": group,
+                             "formula": trial_spec.formula(), "accepted": False,
+                             "warnings": f"fit failed: {exc}"})
+                continue
+            row = _row(step, group, trial_spec, fit, current)
+            ok = _accepts(criterion, row["dAIC"], row["dBIC"], row["LRT_p"], alpha)
+            if ok and reject_singular and fit.singular:
+                ok = False
+                row["warnings"] = "; ".join(filter(None, [row["warnings"], "singular: not accepted"]))
+            rows.append(row)
+            if ok:
+                tried.append((fit.aic, group, trial_spec, fit, len(rows) - 1))
+        if not tried:
+            break
+        _, group, spec, current, index = min(tried, key=lambda t: t[0])
+        rows[index]["accepted"] = True
+        candidates.remove(group)
+    table = pd.DataFrame(rows)
+    return SlopeSelection(replace(frame.spec, slopes=spec.slopes), table, notes)

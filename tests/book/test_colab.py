@@ -1,0 +1,48 @@
+"""Colab helper: a chapter opened alone runs its missing predecessors, and only those."""
+
+from __future__ import annotations
+
+import pytest
+
+from helpers.book.colab import ensure_upstream, missing_upstream, on_colab
+from helpers.book.runner import RunnerError
+
+STEPS = ("01_a", "02_b", "03_c", "05_cnsd")
+
+NB = '''# %% tags=["parameters"]
+run_dir = "x"
+seed = 0
+
+# %%
+import pathlib
+pathlib.Path(run_dir, "results").mkdir(parents=True, exist_ok=True)
+pathlib.Path(run_dir, "results", "{step}.json").write_text("{{}}")
+'''
+
+
+def test_missing_upstream(tmp_path):
+    import helpers.book.colab as colab
+
+    assert missing_upstream("03_c", tmp_path, STEPS) == ["01_a", "02_b"]
+    (tmp_path / "results").mkdir(exist_ok=True)
+    (tmp_path / "results" / "01_a.json").write_text("{}")
+    assert missing_upstream("03_c", tmp_path, STEPS) == ["02_b"]
+    assert missing_upstream("05_cnsd", tmp_path, STEPS) == []
+    with pytest.raises(RunnerError, match="unknown step"):
+        missing_upstream("09_x", tmp_path, STEPS)
+    assert colab.missing_upstream("01_data_cleaning", tmp_path) == []
+
+
+def test_ensure_upstream_runs_only_what_is_missing(tmp_path, monkeypatch):
+    import helpers.book.colab as colab
+
+    nb_dir = tmp_path / "nb"
+    nb_dir.mkdir()
+    for step in STEPS:
+        (nb_dir / f"{step}.py").write_text(NB.format(step=step))
+    monkeypatch.setattr(colab.missing_upstream, "__defaults__", (STEPS,))
+    run = tmp_path / "run"
+    assert ensure_upstream("03_c", run, notebooks_dir=nb_dir, log=lambda *_: None) == ["01_a", "02_b"]
+    assert sorted(p.name for p in (run / "results").iterdir()) == ["01_a.json", "02_b.json"]
+    assert ensure_upstream("03_c", run, notebooks_dir=nb_dir, log=lambda *_: None) == []
+    assert on_colab() is False

@@ -1,0 +1,169 @@
+"""Sweeps: spec checking, run keys, skipping finished runs, failures recorded, tidy table."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from helpers.book.sweep import SweepError, flatten, main, parse_spec, plan_runs, run_key, run_sweep
+
+FIRST = '''# %% tags=["parameters"]
+run_dir = "x"
+scale = 1.0
+seed = 0
+alpha = 0.5
+
+# %%
+import json, pathlib
+out = pathlib.Path(run_dir, "results")
+out.mkdir(parents=True, exist_ok=True)
+pathlib.Path(run_dir, "first.txt").write_text(str(alpha * seed))
+out.joinpath("01_first.json").write_text(json.dumps({"alpha_times_seed": alpha * seed, "scale": scale}))
+'''
+
+SECOND = '''# %% tags=["parameters"]
+run_dir = "x"
+seed = 0
+threshold = 0.3
+mode = "a"
+
+# %%
+import json, pathlib
+if threshold < 0:
+    raise ValueError("negative threshold planted failure")
+base = float(pathlib.Path(run_dir, "first.txt").read_text())
+pathlib.Path(run_dir, "results").mkdir(exist_ok=True)
+pathlib.Path(run_dir, "results", "02_second.json").write_text(json.dumps(
+    {"effect": {"likes": base + threshold, "comments": threshold}, "mode": mode, "n": [1, 2]}))
+'''
+
+
+@pytest.fixture
+def nb_dir(tmp_path):
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    (folder / "01_first.py").write_text(FIRST)
+    (folder / "02_second.py").write_text(SECOND)
+    return folder
+
+
+def test_parse_spec_expands_the_grid(nb_dir):
+    spec = parse_spec({"notebooks": ["01", "02_second"], "scale": 0.1, "seeds": [1, 2],
+                       "parameters": {"mode": "b"}, "grid": {"02.threshold": [0.1, 0.2, 0.3]}},
+                      notebooks_dir=nb_dir)
+    assert spec.steps == ("01_first", "02_second")
+    assert len(spec) == 6
+    assert {r["seed"] for r in spec.runs} == {1, 2}
+    assert all(r["parameters"]["mode"] == "b" and r["scale"] == 0.1 for r in spec.runs)
+
+
+@pytest.mark.parametrize("bad, message", [
+    ({"grid": {"alpha": [1]}}, "needs 'notebooks'"),
+    ({"notebooks": ["09"], "grid": {}}, "not found"),
+    ({"notebooks": ["01"], "grid": {"alpah": [1]}}, "declared by none"),
+    ({"notebooks": ["01"], "grid": {"02.threshold": [1]}}, "no selected notebook"),
+    ({"notebooks": ["01"], "seeds": [1.5]}, "not an integer"),
+    ({"notebooks": ["01"], "grid": {"alpha": []}}, "empty list"),
+    ({"notebooks": ["01"], "parameters": {"alpha": 1}, "grid": {"alpha": [2]}}, "both fixed"),
+    ({"notebooks": ["01"], "grids": {}}, "unknown key"),
+])
+def test_parse_spec_rejects_bad_specs(nb_dir, bad, message):
+    with pytest.raises(SweepError, match=message):
+        parse_spec(bad, notebooks_dir=nb_dir)
+
+
+def test_run_key_depends_on_sources_and_parameters():
+    base = run_key({"a": "x"}, 1.0, 1, {"p": 1})
+    assert base == run_key({"a": "x"}, 1, 1, {"p": 1})
+    assert len({base, run_key({"a": "y"}, 1.0, 1, {"p": 1}), run_key({"a": "x"}, 0.5, 1, {"p": 1}),
+                run_key({"a": "x"}, 1.0, 2, {"p": 1}), run_key({"a": "x"}, 1.0, 1, {"p": 2})}) == 5
+
+
+def test_flatten_nested_results():
+    assert dict(flatten({"a": {"b": 1, "c": [2, {"d": 3}]}, "e": "x"})) == {
+        "a.b": 1, "a.c[0]": 2, "a.c[1].d": 3, "e": "x"}
+
+
+def test_sweep_runs_skips_done_records_failures_and_tabulates(nb_dir, tmp_path):
+    spec = {"notebooks": ["01", "02"], "scale": 0.5, "seeds": [2, 3],
+            "grid": {"02.threshold": [0.25, -1.0]}}
+    out = tmp_path / "sweep"
+    records, root = run_sweep(spec, out, notebooks_dir=nb_dir, workers=2, log=lambda _: None)
+    assert len(records) == 4
+    by_status = {(r.seed, r.parameters["02.threshold"]): r.status for r in records}
+    assert by_status == {(2, 0.25): "ok", (3, 0.25): "ok", (2, -1.0): "failed", (3, -1.0): "failed"}
+    failed = [r for r in records if r.status == "failed"]
+    assert all("planted failure" in r.error and r.failed_step == "02_second" for r in failed)
+
+    runs = pd.read_csv(root / "runs.csv")
+    assert sorted(runs["status"]) == ["failed", "failed", "ok", "ok"]
+    assert runs.loc[runs.status == "failed", "error"].str.contains("planted failure").all()
+
+    table = pd.read_parquet(root / "results.parquet")
+    assert table.equals(pd.read_csv(root / "results.csv").pipe(lambda t: t.astype(table.dtypes.to_dict())))
+    likes = table[table.metric == "effect.likes"].set_index("seed")["value"]
+    assert likes.to_dict() == {2: pytest.approx(1.25), 3: pytest.approx(1.75)}
+    assert set(table["param.02.threshold"]) == {0.25}  # failed runs contribute no rows
+    assert table.loc[table.metric == "mode", "value_text"].tolist() == ["a", "a"]
+    assert {"01_first", "02_second"} == set(table["step"])
+
+    # Second call: finished runs are skipped, failed ones are tried again.
+    messages: list[str] = []
+    records2, _ = run_sweep(spec, out, notebooks_dir=nb_dir, workers=1, log=messages.append)
+    assert "2 already done, 2 to run" in messages[0]
+    assert sorted(r.status for r in records2) == ["failed", "failed", "skipped", "skipped"]
+    assert len(pd.read_parquet(root / "results.parquet")) == len(table)
+
+    # Editing a notebook changes every run key: nothing stale is reused.
+    (nb_dir / "02_second.py").write_text(SECOND.replace('mode = "a"', 'mode = "z"'))
+    fresh = plan_runs(parse_spec(spec, notebooks_dir=nb_dir), out, notebooks_dir=nb_dir)
+    assert not {p.key for p in fresh} & {r.key for r in records}
+
+
+def test_cli_returns_nonzero_on_failed_runs_and_two_on_bad_spec(nb_dir, tmp_path, monkeypatch, capsys):
+    import helpers.book.sweep as sweep_module
+
+    monkeypatch.setattr(sweep_module, "project_root", lambda: tmp_path)
+    spec_path = tmp_path / "s.yml"
+    spec_path.write_text("notebooks: [01]\nscale: 0.2\ngrid:\n  alpha: [1, 2]\n")
+    assert main([str(spec_path), "--out", str(tmp_path / "o"), "--workers", "1"]) == 0
+    table = pd.read_csv(tmp_path / "o" / "results.csv")
+    assert sorted(table.loc[table.metric == "alpha_times_seed", "value"]) == [20241111, 40482222]
+    spec_path.write_text("notebooks: [01]\ngrid:\n  beta: [1]\n")
+    assert main([str(spec_path)]) == 2
+    assert "beta" in capsys.readouterr().err
+    spec_path.write_text(json.dumps({"notebooks": ["01"], "seed": 1, "grid": {"alpha": [None]}}))
+    assert main([str(spec_path), "--out", str(tmp_path / "o2"), "--workers", "1"]) == 1
+
+
+def test_base_run_seeds_each_run_and_enters_the_key(nb_dir, tmp_path):
+    base = tmp_path / "base"
+    (base / "results").mkdir(parents=True)
+    (base / "first.txt").write_text("10")
+    (base / "results" / "01_first.json").write_text('{"from_base": 1}')
+    spec = {"notebooks": ["02"], "seed": 1, "base_run": str(base), "grid": {"threshold": [1, 2]}}
+    records, root = run_sweep(spec, tmp_path / "sw", notebooks_dir=nb_dir, workers=1, log=lambda _: None)
+    assert [r.status for r in records] == ["ok", "ok"]
+    table = pd.read_csv(root / "results.csv")
+    assert sorted(table.loc[table.metric == "effect.likes", "value"]) == [11, 12]
+    assert "01_first" not in set(table["step"]), "the base run's own results are not re-reported"
+    keys = {p.key for p in plan_runs(parse_spec(spec, notebooks_dir=nb_dir), root, notebooks_dir=nb_dir)}
+    assert keys == {r.key for r in records}
+    (base / "results" / "01_first.json").write_text('{"from_base": 2}')
+    changed = {p.key for p in plan_runs(parse_spec(spec, notebooks_dir=nb_dir), root, notebooks_dir=nb_dir)}
+    assert not changed & keys
+    with pytest.raises(SweepError, match="not a run folder"):
+        parse_spec({**spec, "base_run": str(tmp_path / "missing")}, notebooks_dir=nb_dir)
+
+
+def test_a_notebook_edited_after_planning_fails_its_run(nb_dir, tmp_path):
+    from helpers.book.sweep import execute_run
+
+    spec = parse_spec({"notebooks": ["01"], "seed": 1, "grid": {"alpha": [1]}}, notebooks_dir=nb_dir)
+    (plan,) = plan_runs(spec, tmp_path / "sw", notebooks_dir=nb_dir)
+    (nb_dir / "01_first.py").write_text(FIRST.replace("alpha = 0.5", "alpha = 0.7"))
+    record = execute_run(plan)
+    assert record.status == "failed" and "source changed after the sweep was planned" in record.error
+    assert not (tmp_path / "sw" / "runs" / plan.key / "results").exists()
