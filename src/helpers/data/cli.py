@@ -1,9 +1,14 @@
 """Command line: ``python -m helpers clean SOURCE --out DIR``.
 
-Reads a MediaCrawler export (folder of CSV/JSON/JSONL files or an SQLite
-file), runs the study's cleaning with its exclusion ledger and writes
-``posts.parquet``, ``comments.parquet``, ``exclusions.csv``, ``flow.json`` and
-``import_problems.csv`` into ``DIR``.  A ``self_disclosure_coding.csv`` or
+Reads a MediaCrawler export (a folder of CSV/JSON/JSONL/XLSX files, database
+tables exported as CSV, mongoexport output, or an SQLite file), runs the study's
+cleaning with its exclusion ledger and writes ``posts.parquet``,
+``comments.parquet``, ``exclusions.csv``, ``flow.json``, ``import_report.json``/
+``.csv`` and ``import_problems.csv`` into ``DIR``; note and comment IDs there are
+salted pseudonyms, and the mapping back goes to ``--private`` (default
+``DIR/../private``), which must stay with the raw export.  A file that cannot be
+read stops the run with one line saying how to fix it, unless
+``--skip-unreadable`` is given.  A ``self_disclosure_coding.csv`` or
 ``fans.csv`` lying in the export folder (as ``synth`` writes them) is used
 unless ``--coding``/``--fans`` name other files or ``--no-side-files`` is given.  Problems with single files or rows are
 reported (file and row) and the rest of the export is still used; ``--strict``
@@ -34,6 +39,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--keep-video", action="store_true", help="do not drop video notes")
     parser.add_argument("--salt", help="salt for hashing user IDs (default: $XHS_SALT, else random per run)")
     parser.add_argument("--strict", action="store_true", help="fail on any file/row problem")
+    parser.add_argument("--skip-unreadable", action="store_true",
+                        help="leave out files that cannot be read (listed in import_problems.csv) instead of failing")
+    parser.add_argument("--private", help="folder for the private ID mapping (default: OUT/../private)")
     parser.add_argument("--no-side-files", action="store_true",
                         help=f"do not pick up {CODING_NAME} / {FANS_NAME} found in the SOURCE folder")
     return parser
@@ -65,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     config = CleaningConfig(
         min_post_length=args.min_post_length, min_comment_length=args.min_comment_length,
         drop_video=not args.keep_video, coding_file=args.coding, fans_file=args.fans,
-        salt=args.salt or os.environ.get("XHS_SALT") or None,
+        salt=args.salt or os.environ.get("XHS_SALT") or None, skip_unreadable=args.skip_unreadable,
     )
     t0 = time.perf_counter()
     try:
@@ -80,11 +88,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.strict and result.problems:
         print(f"error: {len(result.problems)} problem(s) in the export (--strict)", file=sys.stderr)
         return 3
-    out = result.write(Path(args.out))
+    out = result.write(Path(args.out), args.private)
     flow = result.flow
     if not flow["fans_available"]:
         print(f"note: no follower counts ({flow['fans_source']}); models will run without that covariate",
               file=sys.stderr)
+    private = Path(args.private) if args.private else Path(args.out).parent / "private"
+    print(f"note: ID mapping written to {private}/id_map.csv (private: keep it with the raw export)",
+          file=sys.stderr)
     print(f"clean: posts {flow['posts']['raw']} -> {flow['posts']['final']}, comments "
           f"{flow['comments']['raw']} -> {flow['comments']['final']} -> {out} ({time.perf_counter() - t0:.1f} s)")
     return 0

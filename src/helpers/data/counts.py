@@ -2,7 +2,10 @@
 
 Xiaohongshu shows engagement counts the way its app displays them, and the
 crawler stores that display text: ``"1.2万"`` (12,000), ``"10万+"``,
-``"1千+"``, ``"3,456"`` or an empty string for zero/hidden.  Timestamps are
+``"1千+"``, ``"3,456"`` or an empty string for zero/hidden.  ``"10万+"`` is a
+*lower bound* (the app stops counting), so it is parsed as 100,000 and flagged
+(:func:`censored_counts`); a count that was never recorded (an export older
+than the field) is missing, never 0.  Timestamps are
 milliseconds since the epoch in most versions, seconds in some tables and ISO
 text after a round trip through a spreadsheet.  Models need integers and UTC
 datetimes, so both are normalised here, vectorised over whole columns (the
@@ -39,16 +42,30 @@ class TimestampParseError(ValueError):
         self.index = index
 
 
-def parse_count(value: object) -> int:
-    """One display count -> int (``"1.2万"`` -> 12000, ``""``/None -> 0, ``"10万+"`` -> 100000)."""
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return 0
+#: Cells that mean "no value was recorded" (not zero): JSON null written as text by
+#: MediaCrawler's ORM store (``str(None)``), spreadsheet round trips, pandas.
+MISSING_TEXT = frozenset({"none", "null", "nan", "<na>", "nat"})
+
+
+def parse_count(value: object) -> int | None:
+    """One display count -> int, or None when no value was recorded.
+
+    ``"1.2万"`` -> 12000; ``"10万+"`` -> 100000 (a lower bound: see :func:`is_censored`);
+    ``""`` -> 0 (the app shows an empty label for zero); ``None``/NaN/``"None"`` -> None
+    (the field was absent: MediaCrawler's ORM store writes ``str(None)``).
+    """
+    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+        return None
+    if isinstance(value, bool):
+        raise CountParseError(f"cannot read {value!r} as a count")
     if isinstance(value, int | np.integer):
         return int(value)
     if isinstance(value, float | np.floating):
         return int(round(float(value)))
     text = str(value).replace(",", "").replace("，", "").strip()
-    if text == "" or text.lower() in {"nan", "none", "null"}:
+    if text.lower() in MISSING_TEXT:
+        return None
+    if text == "":
         return 0
     match = _COUNT_RE.match(text)
     if not match:
@@ -56,23 +73,37 @@ def parse_count(value: object) -> int:
     return int(round(float(match.group("num")) * _UNITS[match.group("unit")]))
 
 
-def parse_counts(values: pd.Series) -> pd.Series:
-    """Column version of :func:`parse_count`; raises :class:`CountParseError` naming the first bad row.
+def is_censored(value: object) -> bool:
+    """True for a display count that is only a lower bound (``"10万+"``, ``"1千+"``)."""
+    return isinstance(value, str) and value.strip().endswith("+")
 
-    Count columns hold few distinct display strings (many rows say ``"0"`` or
-    ``"1.2万"``), so each distinct value is parsed once and mapped back.
+
+def parse_counts(values: pd.Series) -> pd.Series:
+    """Column version of :func:`parse_count` (nullable ``Int64``; missing stays missing).
+
+    Raises :class:`CountParseError` naming the first bad row.  Count columns
+    hold few distinct display strings (many rows say ``"0"`` or ``"1.2万"``), so
+    each distinct value is parsed once and mapped back.
     """
-    parsed: dict[object, int] = {}
-    for value in pd.unique(values.astype(object)):
+    objects = values.astype(object)
+    parsed: dict[object, int | None] = {}
+    for value in pd.unique(objects):
+        if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+            continue
         try:
             parsed[value] = parse_count(value)
         except CountParseError:
-            index = values.index[values.astype(object).eq(value).to_numpy()][0]
+            index = values.index[objects.eq(value).to_numpy()][0]
             raise CountParseError(f"row {index}: cannot read {value!r} as a count", index) from None
-    if values.isna().any():
-        return values.astype(object).map(lambda v: parsed.get(v, 0) if v is not None and v == v else 0).astype(
-            "int64")
-    return values.astype(object).map(parsed).astype("int64")
+    mapped = [parsed.get(v) if not (v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v))) else None
+              for v in objects]
+    return pd.Series(pd.array(mapped, dtype="Int64"), index=values.index)
+
+
+def censored_counts(values: pd.Series) -> pd.Series:
+    """Boolean column: which cells are lower bounds (display text ending in ``+``)."""
+    text = values.astype(object).where(values.notna(), "").astype(str).str.strip()
+    return text.str.endswith("+")
 
 
 def format_count(n: int) -> str:

@@ -11,9 +11,14 @@ video notes, text cleaning, length < 100, manual self-disclosure coding;
 comments — duplicates, unknown note, note excluded, written by the post's
 creator, reply to another audience member, length < 30.
 
-Privacy: user IDs are replaced by salted hashes and text is scrubbed of contact
-details *before* anything is returned; identifying columns are never carried
-into the outputs.
+Privacy: user IDs are replaced by salted hashes (after hashing ``user_id`` the
+way MediaCrawler computes ``creator_hash``, so one person has one identity in
+crawls before and after 2026-07) and text is scrubbed of contact details
+*before* anything is returned; identifying columns are never carried into the
+outputs.  Note and comment IDs (a note ID is the key of its public URL) are
+kept in memory, so that a coding file or a synthetic truth can be joined, and
+replaced by salted pseudonyms in everything :meth:`CleanResult.write` writes;
+the link back goes to a private mapping file outside the rendered outputs.
 """
 
 from __future__ import annotations
@@ -25,21 +30,34 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from helpers.data.counts import CountParseError, TimestampParseError, parse_counts, parse_timestamps
+from helpers.data.counts import (
+    CountParseError,
+    TimestampParseError,
+    censored_counts,
+    parse_counts,
+    parse_timestamps,
+)
 from helpers.data.manual_coding import Coding, read_coding
-from helpers.data.mediacrawler import ImportProblem, RawExport, read_export
-from helpers.data.privacy import new_salt, salted_hash, scrub_contacts
+from helpers.data.mediacrawler import ImportProblem, RawExport, autofilled_title, read_export
+from helpers.data.privacy import (
+    mediacrawler_user_hash,
+    new_salt,
+    pseudonymise_ids,
+    salted_hash,
+    scrub_contacts,
+)
 from helpers.data.text_cleaning import clean_text, study_length
 
 POST_COLUMNS = [
     "note_id", "creator_id", "title", "text", "publish_time", "download_time", "days_since_post",
     "post_length", "liked_count", "collected_count", "share_count", "comment_count", "fans",
     "ln_liked", "ln_collected", "ln_share", "ln_comment", "ln_fans", "ln_days_since_post",
-    "ln_post_length", "source_keyword",
+    "ln_post_length", "source_keyword", "title_autofilled",
+    "liked_count_censored", "collected_count_censored", "share_count_censored", "comment_count_censored",
 ]
 COMMENT_COLUMNS = [
     "comment_id", "note_id", "audience_id", "creator_id", "text", "comment_length", "create_time",
-    "like_count", "ln_comment_length", "ln_like_count",
+    "like_count", "ln_comment_length", "ln_like_count", "like_count_censored",
 ]
 COUNT_COLUMNS = {"liked_count": "ln_liked", "collected_count": "ln_collected",
                  "share_count": "ln_share", "comment_count": "ln_comment"}
@@ -59,6 +77,7 @@ class CleaningConfig:
     coding_file: str | Path | None = None
     fans_file: str | Path | None = None
     salt: str | None = None
+    skip_unreadable: bool = False
 
 
 @dataclass
@@ -95,26 +114,74 @@ class Ledger:
 
 @dataclass
 class CleanResult:
+    """The cleaned tables (raw note/comment IDs in memory), the ledger, the flow and the import report."""
+
     posts: pd.DataFrame
     comments: pd.DataFrame
     exclusions: pd.DataFrame
     flow: dict
     problems: list[ImportProblem]
     coding: Coding | None = None
+    import_report: dict = field(default_factory=dict)
+    salt: str = field(default="", repr=False)
 
-    def write(self, out: str | Path) -> Path:
-        """Write posts/comments parquet, exclusions.csv, flow.json (and the problems list)."""
+    def id_map(self) -> pd.DataFrame:
+        """Pseudonym -> raw ID for every note and comment the outputs mention (private)."""
+        notes = pd.concat([self.posts["note_id"], self.comments["note_id"],
+                           self.exclusions.loc[self.exclusions["kind"] == "post", "id"]]).astype(str).unique()
+        comments = pd.concat([self.comments["comment_id"],
+                              self.exclusions.loc[self.exclusions["kind"] == "comment", "id"]]).astype(str).unique()
+        frames = []
+        for kind, ids in (("note", notes), ("comment", comments)):
+            raw = pd.Series(ids, dtype=object)
+            frames.append(pd.DataFrame({"kind": kind, "id": pseudonymise_ids(raw, self.salt, kind), "raw_id": raw}))
+        return pd.concat(frames, ignore_index=True)
+
+    def pseudonymised(self) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+        """Posts, comments and exclusions with note/comment IDs replaced by salted pseudonyms."""
+        posts = self.posts.assign(note_id=pseudonymise_ids(self.posts["note_id"], self.salt, "note"))
+        comments = self.comments.assign(
+            comment_id=pseudonymise_ids(self.comments["comment_id"], self.salt, "comment"),
+            note_id=pseudonymise_ids(self.comments["note_id"], self.salt, "note"))
+        exclusions = self.exclusions.copy()
+        is_post = exclusions["kind"].eq("post")
+        ids = exclusions["id"].astype(object)
+        exclusions["id"] = pseudonymise_ids(ids.where(is_post), self.salt, "note").where(
+            is_post, pseudonymise_ids(ids.where(~is_post), self.salt, "comment"))
+        return posts, comments, exclusions
+
+    def write(self, out: str | Path, private_dir: str | Path | None = None) -> Path:
+        """Write the cleaned tables, ledger, flow, import report and problems list to ``out``.
+
+        Every note/comment ID written there is a salted pseudonym.  The mapping
+        back to MediaCrawler's IDs (and the coders' disagreement list with real
+        IDs, for resolving) goes to ``private_dir`` (default ``out/../private``),
+        which the book never stages: keep it with the raw export.
+        """
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
-        self.posts.to_parquet(out / "posts.parquet", index=False)
-        self.comments.to_parquet(out / "comments.parquet", index=False)
-        self.exclusions.to_csv(out / "exclusions.csv", index=False)
+        private = Path(private_dir) if private_dir is not None else out.parent / "private"
+        posts, comments, exclusions = self.pseudonymised()
+        posts.to_parquet(out / "posts.parquet", index=False)
+        comments.to_parquet(out / "comments.parquet", index=False)
+        exclusions.to_csv(out / "exclusions.csv", index=False)
         (out / "flow.json").write_text(json.dumps(self.flow, indent=2, ensure_ascii=False))
-        problems = pd.DataFrame([{"file": Path(p.file).name, "row": p.row, "message": p.message}
-                                 for p in self.problems], columns=["file", "row", "message"])
+        problems = pd.DataFrame([{"file": p.file, "row": p.row, "message": p.message, "fatal": p.fatal}
+                                 for p in self.problems], columns=["file", "row", "message", "fatal"])
         problems.to_csv(out / "import_problems.csv", index=False)
+        (out / "import_report.json").write_text(json.dumps(self.import_report, indent=2, ensure_ascii=False))
+        pd.DataFrame(self.import_report.get("files", [])).to_csv(out / "import_report.csv", index=False)
+        private.mkdir(parents=True, exist_ok=True)
+        self.id_map().to_csv(private / "id_map.csv", index=False)
+        (private / "README.txt").write_text(
+            "PRIVATE: links the pseudonymous note/comment IDs of the cleaned files to MediaCrawler's IDs\n"
+            "(a note ID is the key of the note's public URL). Keep this folder with the raw export;\n"
+            "never publish it. The book does not stage it.\n")
         if self.coding is not None and len(self.coding.disagreements):
-            self.coding.disagreements.to_csv(out / "coding_disagreements.csv", index=False)
+            disagreements = self.coding.disagreements
+            disagreements.to_csv(private / "coding_disagreements.csv", index=False)
+            disagreements.assign(note_id=pseudonymise_ids(disagreements["note_id"].astype(str), self.salt, "note")
+                                 ).to_csv(out / "coding_disagreements.csv", index=False)
         return out
 
 
@@ -124,19 +191,28 @@ def _blank_to_none(ids: pd.Series) -> pd.Series:
     return text.where(text.notna() & text.astype(str).str.strip().ne(""), None)
 
 
-def _ln1p(values: pd.Series) -> pd.Series:
-    return np.log1p(values.astype("float64"))
-
-
 def _counts(frame: pd.DataFrame, column: str) -> pd.Series:
+    """A count column as nullable integers: a column the export's version lacks is missing, not 0."""
     if column not in frame.columns:
-        return pd.Series(0, index=frame.index, dtype="int64")
+        return pd.Series(pd.NA, index=frame.index, dtype="Int64")
     try:
         return parse_counts(frame[column])
     except CountParseError as exc:
         index = exc.index
         raise CleaningError(f"{frame.at[index, '_file']}, row {frame.at[index, '_row']}: column {column}: "
                             f"cannot read {frame.at[index, column]!r} as a count") from exc
+
+
+def _censored(frame: pd.DataFrame, column: str) -> pd.Series:
+    if column not in frame.columns:
+        return pd.Series(False, index=frame.index)
+    return censored_counts(frame[column])
+
+
+def _text(frame: pd.DataFrame, column: str) -> pd.Series:
+    if column not in frame.columns:
+        return pd.Series("", index=frame.index, dtype=object)
+    return frame[column].astype(object).where(frame[column].notna(), "").astype(str)
 
 
 def _times(frame: pd.DataFrame, column: str) -> pd.Series:
@@ -148,31 +224,51 @@ def _times(frame: pd.DataFrame, column: str) -> pd.Series:
                             f"cannot read {frame.at[index, column]!r} as a timestamp") from exc
 
 
-def _fans_lookup(export: RawExport, fans_file: str | Path | None) -> tuple[pd.Series | None, str]:
-    """Follower count per raw user key, from a user file or the creators table."""
+@dataclass
+class Followers:
+    """Follower count per canonical user key, and where it came from."""
+
+    fans: pd.Series | None
+    source: str
+    keyed_by: str = ""
+    keys: int = 0
+
+
+def _fans_lookup(export: RawExport, fans_file: str | Path | None) -> Followers:
+    """Follower count per canonical user key, from a user file or the creators table.
+
+    A file keyed by ``user_id`` is hashed the way MediaCrawler hashes it, so it
+    matches exports written before or after 2026-07; one keyed by
+    ``creator_hash`` is used as it is.
+    """
     if fans_file is not None:
         path = Path(fans_file)
         try:
             table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
         except (OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
             raise CleaningError(f"{path}: cannot read follower file ({exc})") from exc
-        key = next((c for c in ("user_id", "creator_hash") if c in table.columns), None)
+        key = next((c for c in ("creator_hash", "user_id") if c in table.columns), None)
         if key is None or "fans" not in table.columns:
             raise CleaningError(f"{path}: follower file needs columns user_id (or creator_hash) and fans")
         table["_file"], table["_row"] = str(path), range(1, len(table) + 1)
-        return pd.Series(_counts(table, "fans").to_numpy(), index=table[key].astype(str)), f"file {path.name}"
+        keys = table[key].astype(str).str.strip() if key == "creator_hash" else mediacrawler_user_hash(table[key])
+        fans = pd.Series(_counts(table, "fans").to_numpy(), index=keys.to_numpy())
+        fans = fans[~fans.index.duplicated(keep="last")]
+        return Followers(fans, f"file {path.name}", key, int(fans.index.nunique()))
     if export.creators is not None and len(export.creators):
         creators = export.creators
         if "last_modify_ts" in creators.columns:
             creators = creators.assign(_ts=pd.to_numeric(creators["last_modify_ts"], errors="coerce"))
             creators = creators.sort_values("_ts", ascending=False)
         creators = creators.drop_duplicates("user_key")
-        return pd.Series(_counts(creators, "fans").to_numpy(), index=creators["user_key"]), "creators table"
-    return None, "none: the export has no creators table and no follower file was given"
+        fans = pd.Series(_counts(creators, "fans").to_numpy(), index=creators["user_key"].to_numpy())
+        return Followers(fans, "creators table", "user_id" if "user_id" in creators else "creator_hash",
+                         int(len(fans)))
+    return Followers(None, "none: the export has no creators table and no follower file was given")
 
 
 def clean_posts(export: RawExport, config: CleaningConfig, ledger: Ledger, salt: str,
-                coding: Coding | None) -> pd.DataFrame:
+                coding: Coding | None, followers: Followers) -> pd.DataFrame:
     notes = export.notes.copy()
     notes["_ts"] = _times(notes, "last_modify_ts")
     # 1. duplicates: the same note crawled more than once -> keep the newest crawl
@@ -182,12 +278,16 @@ def clean_posts(export: RawExport, config: CleaningConfig, ledger: Ledger, salt:
                          "older crawl of the same note_id (newest last_modify_ts kept)", "note_id")
     # 2. video notes
     if config.drop_video:
-        is_video = notes["type"].astype(str).str.strip().str.lower().eq("video")
+        is_video = _text(notes, "type").str.strip().str.lower().eq("video")
         notes = ledger.apply("post", "video", notes, ~is_video, "video note", "note_id")
-    # 3. text cleaning (scrub contact details first: cleaning keeps digits)
-    title = clean_text(scrub_contacts(notes["title"]))
-    body = clean_text(scrub_contacts(notes["title"].astype(str) + " " + notes["desc"].astype(str)))
-    notes = notes.assign(title_clean=title, text=body, post_length=study_length(body))
+    # 3. text cleaning (scrub contact details first: cleaning keeps digits).  An untitled note's
+    #    title is MediaCrawler's copy of desc[:255]: the text is then the description alone.
+    raw_title, raw_desc = _text(notes, "title"), _text(notes, "desc")
+    filled = autofilled_title(raw_title, raw_desc)
+    own_title = raw_title.where(~filled, "")
+    title = clean_text(scrub_contacts(own_title))
+    body = clean_text(scrub_contacts((own_title + " " + raw_desc).str.strip()))
+    notes = notes.assign(title_clean=title, text=body, post_length=study_length(body), _autofilled=filled)
     empty = notes["text"].eq("")
     notes = ledger.apply("post", "text_cleaning", notes, ~empty, "no text left after cleaning", "note_id")
     # 4. short posts
@@ -202,7 +302,6 @@ def clean_posts(export: RawExport, config: CleaningConfig, ledger: Ledger, salt:
             "not in the coding file")
         notes = ledger.apply("post", "self_disclosure", notes, decision.eq(True), reason, "note_id")
 
-    fans, _ = _fans_lookup(export, config.fans_file)
     publish = _times(notes, "time")
     download = notes["_ts"]
     days = (download - publish).dt.total_seconds() / 86400.0
@@ -218,16 +317,26 @@ def clean_posts(export: RawExport, config: CleaningConfig, ledger: Ledger, salt:
     })
     for column in COUNT_COLUMNS:
         out[column] = _counts(notes, column)
+    fans = followers.fans
     fans_values = notes["user_key"].map(fans) if fans is not None else pd.Series(np.nan, index=notes.index)
-    out["fans"] = pd.array(fans_values.to_numpy(dtype="float64"), dtype="Float64").round().astype("Int64")
+    out["fans"] = pd.array(pd.to_numeric(fans_values, errors="coerce").to_numpy(dtype="float64"),
+                           dtype="Float64").round().astype("Int64")
     for column, ln_name in COUNT_COLUMNS.items():
         out[ln_name] = _ln1p(out[column])
     out["ln_fans"] = np.log1p(out["fans"].astype("float64"))
     out["ln_days_since_post"] = _ln1p(out["days_since_post"].clip(lower=0))
     out["ln_post_length"] = _ln1p(out["post_length"])
-    out["source_keyword"] = notes["source_keyword"].astype(str) if "source_keyword" in notes else ""
+    out["source_keyword"] = _text(notes, "source_keyword")
+    out["title_autofilled"] = notes["_autofilled"].astype(bool)
+    for column in ("liked_count", "collected_count", "share_count", "comment_count"):
+        out[f"{column}_censored"] = _censored(notes, column).astype(bool)
     out["_user_key"] = notes["user_key"].to_numpy()
     return out.reset_index(drop=True)
+
+
+def _ln1p(values: pd.Series) -> pd.Series:
+    """ln(x + 1) as float64 with NaN where the count is missing."""
+    return np.log1p(pd.to_numeric(values, errors="coerce").astype("float64"))
 
 
 def clean_comments(export: RawExport, posts: pd.DataFrame, config: CleaningConfig, ledger: Ledger,
@@ -243,10 +352,11 @@ def clean_comments(export: RawExport, posts: pd.DataFrame, config: CleaningConfi
     comments = ledger.apply("comment", "duplicate", order, ~order.duplicated("comment_id", keep="first"),
                             "older crawl of the same comment_id", "comment_id")
     known = comments["note_id"].isin(set(export.notes["note_id"]))
+    # problems name file and row, never the IDs (the problems list is written beside the cleaned data)
     for _, row in comments.loc[~known].head(20).iterrows():
         problems.append(ImportProblem(row["_file"], int(row["_row"]),
-                                      f"comment {row['comment_id']} refers to unknown note {row['note_id']}; "
-                                      "excluded (stage unknown_note)"))
+                                      "comment refers to a note that is not in the export; excluded "
+                                      "(stage unknown_note)"))
     if (~known).sum() > 20:
         problems.append(ImportProblem("(several files)", None,
                                       f"{int((~known).sum()) - 20} more comments refer to unknown notes"))
@@ -256,15 +366,15 @@ def clean_comments(export: RawExport, posts: pd.DataFrame, config: CleaningConfi
     comments = ledger.apply("comment", "note_excluded", comments, comments["note_id"].isin(kept_notes),
                             "its post was excluded", "comment_id")
     note_creator = posts.set_index("note_id")["_user_key"]
-    author = comments["user_key"].astype(str)
+    author = _text(comments, "user_key")
     by_creator = author.ne("") & author.eq(comments["note_id"].map(note_creator).astype(str))
     comments = ledger.apply("comment", "by_post_creator", comments, ~by_creator,
                             "written by the post's creator", "comment_id")
-    parent = comments["parent_comment_id"].astype(str).str.strip()
+    parent = _text(comments, "parent_comment_id").str.strip()
     is_reply = ~parent.isin(["", "0", "nan", "None", "null"])
     comments = ledger.apply("comment", "reply", comments, ~is_reply,
                             "reply to another comment (directed at an audience member)", "comment_id")
-    text = clean_text(scrub_contacts(comments["content"]))
+    text = clean_text(scrub_contacts(_text(comments, "content")))
     length = study_length(text)
     short = length < config.min_comment_length
     comments = comments.assign(text=text, comment_length=length)
@@ -285,6 +395,7 @@ def clean_comments(export: RawExport, posts: pd.DataFrame, config: CleaningConfi
     })
     out["ln_comment_length"] = _ln1p(out["comment_length"])
     out["ln_like_count"] = _ln1p(out["like_count"])
+    out["like_count_censored"] = _censored(comments, "like_count").astype(bool).to_numpy()
     return out.reset_index(drop=True)
 
 
@@ -292,19 +403,73 @@ def _stage_table(flow: list[dict], kind: str) -> list[dict]:
     return [{k: v for k, v in row.items() if k != "kind"} for row in flow if row["kind"] == kind]
 
 
+def build_import_report(export: RawExport, posts: pd.DataFrame, comments: pd.DataFrame,
+                        followers: Followers, n_problems: int) -> dict:
+    """What the import found and did, per file and overall; names files, never records.
+
+    ``posts``/``comments`` are the *cleaned* tables: the counts of auto-filled
+    titles, censored and missing counts describe the analysed sample.
+    """
+    files = [r.as_row() for r in export.reports]
+    creators = {k for k in export.notes["user_key"].astype(str) if k}
+    matched = None
+    if followers.fans is not None:
+        matched = int(len(creators & set(followers.fans.dropna().index.astype(str))))
+    identity = {
+        "user_id": "user_id, hashed as MediaCrawler hashes it (sha256[:16]) before salting",
+        "creator_hash": "creator_hash as written by MediaCrawler (2026-07 or later), salted",
+        "mixed": "user_id (hashed as MediaCrawler hashes it) and creator_hash: one identity per person",
+        "none": "no user column filled: creators and audience unknown",
+    }[export.user_column]
+    assumed = []
+    if export.user_column == "mixed":
+        assumed.append("files from before and after MediaCrawler's 2026-07 switch to creator_hash were merged; "
+                       "user_id was hashed the same way so each person keeps one identity")
+    n_filled = int(posts["title_autofilled"].sum()) if len(posts) else 0
+    if n_filled:
+        assumed.append(f"{n_filled} analysed post(s) had no title (MediaCrawler filled it with the first 255 "
+                       "characters of the description): text is the description alone")
+    censored = {c: int(posts[f"{c}_censored"].sum()) for c in COUNT_COLUMNS if len(posts)}
+    censored["comment like_count"] = int(comments["like_count_censored"].sum()) if len(comments) else 0
+    if any(censored.values()):
+        assumed.append("counts shown as '10万+' / '1千+' are lower bounds: read as 100000 / 1000 and flagged in "
+                       "the *_censored columns")
+    missing_likes = int(comments["like_count"].isna().sum()) if len(comments) else 0
+    if missing_likes:
+        assumed.append(f"{missing_likes} analysed comment(s) have no like count (exports before 2024-08-24): "
+                       "missing, not 0")
+    return {
+        "files": files,
+        "n_files_read": sum(r.status == "read" for r in export.reports),
+        "n_files_ignored": sum(r.status == "ignored" for r in export.reports),
+        "n_files_skipped": sum(r.status.startswith("skipped") for r in export.reports),
+        "identity": identity,
+        "user_schema": export.user_column,
+        "followers": {"source": followers.source, "keyed_by": followers.keyed_by, "keys": followers.keys,
+                      "creators_in_export": len(creators), "creators_matched": matched},
+        "titles_autofilled": n_filled,
+        "censored_counts": censored,
+        "comment_likes_missing": missing_likes,
+        "ids": "note and comment IDs are salted pseudonyms in every written file; the mapping is private",
+        "assumptions": assumed,
+        "n_problems": n_problems,
+    }
+
+
 def clean_export(source: str | Path | RawExport, config: CleaningConfig | None = None) -> CleanResult:
     """Run the whole cleaning on an export folder/file (or an already read :class:`RawExport`)."""
     config = config or CleaningConfig()
-    export = source if isinstance(source, RawExport) else read_export(source)
+    export = source if isinstance(source, RawExport) else read_export(source, skip_unreadable=config.skip_unreadable)
     problems = list(export.problems)
     salt = config.salt or new_salt()
     coding = read_coding(config.coding_file) if config.coding_file else None
+    followers = _fans_lookup(export, config.fans_file)
     ledger = Ledger()
-    posts = clean_posts(export, config, ledger, salt, coding)
+    posts = clean_posts(export, config, ledger, salt, coding, followers)
     comments = clean_comments(export, posts, config, ledger, salt, problems)
-    _, fans_source = _fans_lookup(export, config.fans_file)
     posts = posts.drop(columns="_user_key")[POST_COLUMNS]
     comments = comments[COMMENT_COLUMNS]
+    report = build_import_report(export, posts, comments, followers, len(problems))
     flow = {
         "posts": {"raw": len(export.notes), "final": len(posts), "stages": _stage_table(ledger.flow, "post")},
         "comments": {"raw": len(export.comments), "final": len(comments),
@@ -312,12 +477,13 @@ def clean_export(source: str | Path | RawExport, config: CleaningConfig | None =
         "parameters": {"min_post_length": config.min_post_length,
                        "min_comment_length": config.min_comment_length, "drop_video": config.drop_video},
         "coding": coding.summary() if coding else None,
-        "fans_source": fans_source,
+        "fans_source": followers.source,
         "fans_available": bool(posts["fans"].notna().any()),
+        "fans_matched": report["followers"]["creators_matched"],
         "user_schema": export.user_column,
         "salt": "supplied" if config.salt else "random (not stored)",
         "files": [Path(f).name for f in export.files],
         "n_problems": len(problems),
     }
     return CleanResult(posts=posts, comments=comments, exclusions=ledger.exclusions_frame(), flow=flow,
-                       problems=problems, coding=coding)
+                       problems=problems, coding=coding, import_report=report, salt=salt)

@@ -63,3 +63,66 @@ def scrub_contacts(texts: pd.Series) -> pd.Series:
 
     values = texts.astype(object).where(texts.notna(), "")
     return pd.Series([scrub(str(t)) for t in values], index=texts.index, dtype=object)
+
+
+def mediacrawler_user_hash(user_ids: pd.Series) -> pd.Series:
+    """``user_id`` -> the ``creator_hash`` MediaCrawler itself writes since 2026-07.
+
+    MediaCrawler's ``tools/user_hash.py`` (commit 9f4f8bf) stores
+    ``sha256(str(user_id).strip())[:16]`` (hex) instead of the user ID.  Hashing
+    old exports the same way *before* salting gives a person one key in crawls
+    written before and after that change; empty IDs stay empty (unknown).
+    """
+    text = user_ids.astype(object).where(user_ids.notna(), "").astype(str).str.strip()
+    uniques = {v: (hashlib.sha256(v.encode("utf-8")).hexdigest()[:16] if v else "") for v in text.unique()}
+    return text.map(uniques).astype(object)
+
+
+#: Domain tags so that a note, a comment and a user with the same raw ID get unrelated pseudonyms.
+ID_DOMAINS = {"note": "note:", "comment": "comment:"}
+
+
+def pseudonymise_ids(ids: pd.Series, salt: str, kind: str) -> pd.Series:
+    """Salted hash of note or comment IDs (``kind`` ``"note"``/``"comment"``).
+
+    A note ID is the key of the note's public URL
+    (``xiaohongshu.com/explore/<note_id>``), so a verbatim ID in a cleaned file
+    re-identifies the post and its author.  The pseudonym is an HMAC under the
+    run's salt with a domain tag, prefixed ``n_``/``c_`` so a reader can tell
+    the two apart; the link back lives only in the private mapping file.
+    """
+    prefix = ID_DOMAINS[kind]
+    tagged = ids.astype("string").map(lambda v: prefix + v if isinstance(v, str) else v)
+    hashed = salted_hash(tagged, salt, length=16)
+    letter = kind[0] + "_"
+    return hashed.map(lambda v: letter + v if isinstance(v, str) else v)
+
+
+def pseudonymise_truth(raw_dir, salt: str) -> list[str]:
+    """Rewrite a synthetic stand-in's truth tables to the run's pseudonymous IDs.
+
+    The generator's planted truth (``truth_posts.parquet``, ``truth_comments.parquet``)
+    is keyed by the export's raw IDs, the cleaned tables by pseudonyms; later
+    chapters join the two.  Called once after cleaning a *synthetic* export with
+    the same salt; a table whose IDs already look like pseudonyms is left alone,
+    so a second call does not hash twice.  Returns the names of the files rewritten.
+    """
+    from pathlib import Path
+
+    raw = Path(raw_dir)
+    done = []
+    for name, columns in (("truth_posts.parquet", {"note_id": "note"}),
+                          ("truth_comments.parquet", {"comment_id": "comment", "note_id": "note"})):
+        path = raw / name
+        if not path.exists():
+            continue
+        frame = pd.read_parquet(path)
+        first = next(iter(columns))
+        if first in frame.columns and frame[first].astype(str).str.fullmatch(r"[nc]_[0-9a-f]{16}").all():
+            continue
+        for column, kind in columns.items():
+            if column in frame.columns:
+                frame[column] = pseudonymise_ids(frame[column], salt, kind).astype(str)
+        frame.to_parquet(path, index=False)
+        done.append(name)
+    return done
