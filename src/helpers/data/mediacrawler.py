@@ -330,8 +330,15 @@ def _read_json_lines(text: str, name: str, report: FileReport, problems: list[Im
 
 # ---------------------------------------------------------------- CSV, with same-day appends
 
+#: Same-day appending began with AsyncFileWriter (be306c6, 2025-09-06): only the column orders in
+#: use from then on can meet in one file.
+APPEND_ERA = "2025-09-06"
+
+
 def _orders_of(kind: str | None) -> list[SchemaVersion]:
-    return [s for s in SCHEMAS if s.kind == kind]
+    """The column orders of ``kind`` that were written at some time since :data:`APPEND_ERA`."""
+    versions = [s for s in SCHEMAS if s.kind == kind]
+    return [s for i, s in enumerate(versions) if i + 1 == len(versions) or versions[i + 1].since > APPEND_ERA]
 
 
 def _plausible(kind: str | None, columns: tuple[str, ...], row: list[str]) -> bool:
@@ -380,6 +387,9 @@ def _read_csv(text: str, name: str, kind: str | None, report: FileReport, proble
         schema = fits[0]
         realigned.setdefault(schema, []).append(number)
         records.append({**dict(zip(schema.columns, row, strict=True)), "_row": number})
+    if realigned:
+        report.version = " + ".join([f"header: {detect_version(kind, header)}"] + [
+            f"{_ranges(n)}: MediaCrawler {sch.since} ({sch.commit})" for sch, n in realigned.items()])
     for schema, numbers in realigned.items():
         report.notes.append(
             f"{len(numbers)} row(s) ({_ranges(numbers)}) appended on the same day by a MediaCrawler version "
@@ -418,9 +428,10 @@ def _unescape_mysql_batch(frame: pd.DataFrame) -> pd.DataFrame:
 
 # ---------------------------------------------------------------- Excel, SQLite, SQL dumps
 
-def _text_value(value: object) -> str | None:
+def _text_value(value: object) -> str:
+    """An Excel cell as text; an empty cell is ``""`` (the Excel store writes None and "" alike as "")."""
     if value is None:
-        return None
+        return ""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
@@ -455,7 +466,7 @@ def _read_xlsx(path: Path, name: str, problems: list[ImportProblem]) -> list[tup
             continue
         header = [str(h).strip() if h is not None else "" for h in rows[0]]
         keep = [i for i, h in enumerate(header) if h]
-        records = [{**{header[i]: _text_value(r[i]) if i < len(r) else None for i in keep}, "_row": n}
+        records = [{**{header[i]: _text_value(r[i]) if i < len(r) else "" for i in keep}, "_row": n}
                    for n, r in enumerate(rows[1:], start=1)]
         out.append((kind, pd.DataFrame(records), report))
     workbook.close()
@@ -667,11 +678,11 @@ def read_export(source: str | Path, skip_unreadable: bool = False) -> RawExport:
                 frame = frame.drop(columns=[c for c in DB_COLUMNS if c in frame.columns])
                 if not report.format.startswith("SQLite"):
                     report.format += " (database table export)"
+            report.version = report.version or detect_version(kind, list(frame.columns))
             if not _check_columns(frame, kind, report, problems):
                 continue
             frame["_file"] = report.file
             report.rows = len(frame)
-            report.version = detect_version(kind, list(frame.columns))
             tables[kind].append(frame)
             used.append(report.file)
 
