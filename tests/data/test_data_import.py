@@ -34,11 +34,22 @@ from tests.data.export_builders import (  # noqa: F401
 # ---------------------------------------------------------------- counts and timestamps
 
 @pytest.mark.parametrize("text,value", [("1.2万", 12000), ("10万+", 100000), ("1千+", 1000), ("", 0),
-                                        ("3,456", 3456), ("12", 12), (None, 0), (7, 7), ("2w", 20000),
-                                        ("1亿", 100_000_000), (" 5 ", 5)])
+                                        ("3,456", 3456), ("12", 12), (None, None), ("None", None), (7, 7),
+                                        ("2w", 20000), ("1亿", 100_000_000), (" 5 ", 5)])
 def test_parse_count(text, value):
     assert parse_count(text) == value
-    assert parse_counts(pd.Series([text], dtype=object)).iloc[0] == value
+    parsed = parse_counts(pd.Series([text], dtype=object)).iloc[0]
+    assert (parsed is pd.NA) if value is None else parsed == value
+
+
+def test_missing_counts_stay_missing_and_lower_bounds_are_flagged():
+    from helpers.data.counts import censored_counts, is_censored
+
+    values = pd.Series(["10万+", "1千+", "12", None, "None", ""], dtype=object)
+    parsed = parse_counts(values)
+    assert str(parsed.dtype) == "Int64" and parsed.isna().tolist() == [False, False, False, True, True, False]
+    assert censored_counts(values).tolist() == [True, True, False, False, False, False]
+    assert is_censored("10万+") and not is_censored("10万")
 
 
 def test_parse_counts_names_the_bad_row():
@@ -119,14 +130,17 @@ def test_every_quirk_and_stage(export):
     assert post["days_since_post"] == pytest.approx((1731900000000 - 1700000000000) / 86_400_000)
     assert post["ln_liked"] == pytest.approx(np.log1p(12000))
     assert result.comments["comment_id"].tolist() == ["c1"]
-    assert result.comments["like_count"].iloc[0] == 100000
+    assert result.comments["like_count"].iloc[0] == 100000 and result.comments["like_count_censored"].iloc[0]
+    assert bool(post["collected_count_censored"]) and not bool(post["liked_count_censored"])
     ledger = result.exclusions.set_index(["kind", "id"])["stage"]
     assert ledger[("post", "n1")] == "duplicate" and ledger[("post", "n2")] == "video"
     assert ledger[("post", "n3")] == "too_short" and ledger[("post", "n4")] == "self_disclosure"
     assert ledger[("comment", "c2")] == "by_post_creator" and ledger[("comment", "c3")] == "reply"
     assert ledger[("comment", "c4")] == "too_short" and ledger[("comment", "c5")] == "note_excluded"
     assert ledger[("comment", "c6")] == "unknown_note" and ledger[("comment", "c7")] == "note_excluded"
-    assert any("n404" in p.message and p.row == 7 and "search_comments" in p.file for p in result.problems)
+    assert any("not in the export" in p.message and p.row == 7 and "search_comments" in p.file
+               for p in result.problems)
+    assert not any("n404" in str(p) for p in result.problems)  # problems are written: no IDs in them
     assert result.flow["coding"]["n_disagreements"] == 1 and result.coding.disagreements["note_id"].tolist() == ["n4"]
 
 
@@ -202,37 +216,50 @@ def test_classify_file_names():
 
 # ---------------------------------------------------------------- bad inputs
 
-def test_missing_column_names_file_and_keeps_the_rest(export):
+def test_missing_column_fails_the_run_unless_skipped(export):
     root, _ = export
     broken = root / "xhs/csv/search_contents_2024-11-21.csv"
     write_csv(broken, [{"note_id": "n9", "title": "x"}], ["note_id", "title"])
-    raw = read_export(root)
+    with pytest.raises(ExportError, match=r"search_contents_2024-11-21.csv: notes table lacks column\(s\) type, desc"):
+        read_export(root)
+    raw = read_export(root, skip_unreadable=True)
     problem = next(p for p in raw.problems if "2024-11-21" in p.file)
-    assert "lacks column" in problem.message and "desc" in problem.message
+    assert problem.fatal and "lacks column" in problem.message and "desc" in problem.message
     assert set(raw.notes["note_id"]) == {"n1", "n2", "n3", "n4", "n5"}
 
 
-def test_non_utf8_file_names_file_and_line(export):
+def test_gbk_file_is_decoded_with_a_note_and_garbage_fails(export):
     root, _ = export
-    bad = root / "xhs/csv/search_comments_2024-11-21.csv"
-    bad.write_bytes(",".join(COMMENT_COLUMNS).encode() + b"\nc9,1,,n1," + "抱抱你".encode("gbk") + b",u,,,,,,,\n")
+    gbk = root / "xhs/csv/search_comments_2024-11-21.csv"
+    gbk.write_bytes((",".join(COMMENT_COLUMNS) + "\r\nc9,1700000500,,n1,抱抱你,u,,,,,,1731400000000,3\r\n")
+                    .encode("gbk"))
     raw = read_export(root)
-    problem = next(p for p in raw.problems if "2024-11-21" in p.file)
-    assert "not UTF-8" in problem.message and problem.row == 2
-    assert len(raw.comments) == 8  # the good comment file is still there
+    assert "抱抱你" in set(raw.comments["content"]) and len(raw.comments) == 9
+    report = next(r for r in raw.reports if "2024-11-21" in r.file)
+    assert report.encoding == "gb18030" and "GB18030" in " ".join(report.notes)
+    garbage = root / "xhs/csv/search_comments_2024-11-22.csv"
+    garbage.write_bytes(b"comment_id\n\xff\xff\n")
+    with pytest.raises(ExportError, match=r"search_comments_2024-11-22.csv, row 2: neither UTF-8 nor GB18030"):
+        read_export(root)
+    raw = read_export(root, skip_unreadable=True)  # asked to skip: the rest is read, the file is listed
+    assert len(raw.comments) == 9 and any(p.fatal and "2024-11-22" in p.file for p in raw.problems)
 
 
 def test_unreadable_and_malformed_files(export):
     root, _ = export
     (root / "xhs/csv/search_comments_2024-11-22.jsonl").write_text('{"comment_id": "x"\n')
     (root / "xhs/csv/search_contents_2024-11-22.json").write_text("[{broken")
-    raw = read_export(root)
+    with pytest.raises(ExportError, match="search_contents_2024-11-22.json, row 1: invalid JSON"):
+        read_export(root)
+    raw = read_export(root, skip_unreadable=True)
     messages = " | ".join(str(p) for p in raw.problems)
-    assert "search_comments_2024-11-22.jsonl, row 1" in messages
+    assert "search_comments_2024-11-22.jsonl, row 1" in messages  # a bad line is a row problem, not fatal
     assert "search_contents_2024-11-22.json" in messages and "invalid JSON" in messages
     not_a_db = root / "junk.db"
     not_a_db.write_text("hello")
-    assert any("junk.db" in str(p) for p in read_export(root).problems)
+    assert any("junk.db" in str(p) for p in read_export(root, skip_unreadable=True).problems)
+    with pytest.raises(ExportError, match="junk.db"):
+        read_export(root)
 
 
 def test_empty_export_is_a_clear_error(tmp_path):
@@ -260,9 +287,15 @@ def test_cli_reports_and_writes(tmp_path, export, capsys):
     assert main([str(root), "--out", str(tmp_path / "clean"), "--coding", str(coding), "--salt", "x"]) == 0
     assert {p.name for p in (tmp_path / "clean").iterdir()} >= {"posts.parquet", "comments.parquet",
                                                                  "exclusions.csv", "flow.json"}
-    assert "n404" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "row 7: comment refers to a note that is not in the export" in err and "id_map.csv" in err
+    assert (tmp_path / "private" / "id_map.csv").exists()
     assert main([str(root), "--out", str(tmp_path / "c2"), "--strict"]) == 3
     assert main([str(tmp_path / "nothing"), "--out", str(tmp_path / "c3")]) == 2
+    (root / "xhs" / "dump.sql").write_text("-- MySQL dump 10.13\nINSERT INTO `xhs_note` VALUES (1);\n")
+    assert main([str(root), "--out", str(tmp_path / "c4")]) == 2
+    assert "mysql --batch" in capsys.readouterr().err
+    assert main([str(root), "--out", str(tmp_path / "c5"), "--skip-unreadable"]) == 0
 
 
 def test_comments_without_reply_structure_are_kept_with_a_warning(tmp_path, export):
@@ -272,7 +305,8 @@ def test_comments_without_reply_structure_are_kept_with_a_warning(tmp_path, expo
     frame = frame.drop(columns="parent_comment_id")
     write_csv(root / "xhs/csv/search_comments_2024-11-20.csv", frame.to_dict(orient="records"), list(frame.columns))
     result = clean_export(root, CleaningConfig(salt="s"))
-    assert any("parent_comment_id" in p.message for p in result.problems)
+    row = next(r for r in result.import_report["files"] if r["file"].endswith("search_comments_2024-11-20.csv"))
+    assert "parent_comment_id" in row["notes"] and "top-level" in row["notes"]
     assert "c3" in set(result.comments["comment_id"])  # no longer recognisable as a reply
 
 
