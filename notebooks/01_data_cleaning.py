@@ -57,6 +57,7 @@ coding_file = None  # manual self-disclosure coding CSV (note_id,include or note
 fans_file = None  # follower counts CSV (user_id,fans) when the export has no creators table
 min_post_length = 100
 min_comment_length = 30
+skip_unreadable = False  # True: leave out files that cannot be read (they are listed) instead of stopping
 
 # %%
 import os
@@ -70,6 +71,7 @@ from helpers.book.figures import use_notebook_renderer
 from helpers.book.run_folder import RunLayout
 from helpers.data import descriptives
 from helpers.data.pipeline import CleaningConfig, clean_export
+from helpers.data.privacy import pseudonymise_truth
 from helpers.synth.xhs_corpus import clear_truth, generate, write
 
 use_notebook_renderer()
@@ -114,14 +116,20 @@ else:
 # creator, replies to other comments (directed at audience members rather than
 # the poster) and comments shorter than `min_comment_length`. User IDs are
 # replaced by salted hashes and contact details are scrubbed from the text
-# before anything is written.
+# before anything is written. Note and comment IDs are replaced by salted
+# pseudonyms too (a note ID is the key of the note's public URL); the mapping
+# back to MediaCrawler's IDs is written to `<run_dir>/private/`, which the book
+# never publishes.
 
 # %%
 salt = f"synthetic-{seed}" if synthetic else os.environ.get("XHS_SALT")
 config = CleaningConfig(min_post_length=min_post_length, min_comment_length=min_comment_length,
-                        coding_file=coding_file, fans_file=fans_file, salt=salt)
+                        coding_file=coding_file, fans_file=fans_file, salt=salt, skip_unreadable=skip_unreadable)
 result = clean_export(source, config)
-result.write(layout.clean)
+result.write(layout.clean)  # the ID mapping goes to <run_dir>/private/
+if synthetic:
+    # the stand-in's planted truth is keyed by the export's IDs: move it to the run's pseudonyms
+    pseudonymise_truth(layout.raw, salt)
 flow = result.flow
 posts, comments = result.posts, result.comments
 if result.problems:
@@ -132,6 +140,44 @@ if result.problems:
 if not flow["fans_available"]:
     display(Markdown(f"**No follower counts** ({flow['fans_source']}): the models will run without "
                      "that covariate."))
+
+# %% [markdown]
+# ### The import report
+#
+# What the importer found in each file of the export: its format, the kind of
+# table, the MediaCrawler version whose column order it matches (named by the
+# commit that introduced that order), the encoding, and what it fixed or
+# assumed: a GB18030 file decoded, rows appended on the same day by an upgraded
+# MediaCrawler realigned, a column an older version did not write read as
+# missing rather than 0, word-cloud files left aside. The table names files,
+# never records; it is also written to `clean/import_report.csv`.
+
+# %%
+report = result.import_report
+files_table = pd.DataFrame(report["files"])
+with pd.option_context("display.max_colwidth", None):  # the notes are the point: show them whole
+    display(files_table.set_index("file")[["format", "kind", "rows", "schema_version", "encoding", "status",
+                                           "notes"]])
+
+# %%
+followers = report["followers"]
+summary = {
+    "files read / ignored / skipped": f"{report['n_files_read']} / {report['n_files_ignored']} / "
+                                      f"{report['n_files_skipped']}",
+    "identity": report["identity"],
+    "follower counts": followers["source"] + (
+        f" ({followers['creators_matched']} of {followers['creators_in_export']} creators matched, "
+        f"keyed by {followers['keyed_by']})" if followers["creators_matched"] is not None else ""),
+    "untitled posts (title auto-filled by MediaCrawler)": report["titles_autofilled"],
+    "censored counts ('10万+' etc.), analysed sample": ", ".join(f"{k}: {v}" for k, v in
+                                                              report["censored_counts"].items()),
+    "analysed comments without a like count": report["comment_likes_missing"],
+    "identifiers": report["ids"],
+}
+with pd.option_context("display.max_colwidth", None):
+    display(pd.Series(summary, name="import").to_frame())
+if report["assumptions"]:
+    display(Markdown("**Fixed or assumed:**\n\n" + "\n".join(f"- {a}" for a in report["assumptions"])))
 
 # %% [markdown]
 # ## 3. The flow of records
@@ -228,6 +274,9 @@ results = {
     "cohen_kappa": (flow["coding"] or {}).get("cohen_kappa"),
     "fans_available": flow["fans_available"], "n_creators": int(posts["creator_id"].nunique()),
     "n_audience": int(comments["audience_id"].nunique()), "n_import_problems": len(result.problems),
+    "n_files_read": report["n_files_read"], "user_schema": report["user_schema"],
+    "titles_autofilled": report["titles_autofilled"], "fans_matched": report["followers"]["creators_matched"],
+    "comment_likes_missing": report["comment_likes_missing"],
 }
 if truth is not None:
     results["expected_posts"] = truth["expected_clean"]["posts"]
