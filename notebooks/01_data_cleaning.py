@@ -71,7 +71,6 @@ from helpers.book.figures import use_notebook_renderer
 from helpers.book.run_folder import RunLayout
 from helpers.data import descriptives
 from helpers.data.pipeline import CleaningConfig, clean_export
-from helpers.data.privacy import pseudonymise_truth
 from helpers.synth.xhs_corpus import clear_truth, generate, write
 
 use_notebook_renderer()
@@ -126,10 +125,7 @@ salt = f"synthetic-{seed}" if synthetic else os.environ.get("XHS_SALT")
 config = CleaningConfig(min_post_length=min_post_length, min_comment_length=min_comment_length,
                         coding_file=coding_file, fans_file=fans_file, salt=salt, skip_unreadable=skip_unreadable)
 result = clean_export(source, config)
-result.write(layout.clean)  # the ID mapping goes to <run_dir>/private/
-if synthetic:
-    # the stand-in's planted truth is keyed by the export's IDs: move it to the run's pseudonyms
-    pseudonymise_truth(layout.raw, salt)
+result.write(layout.clean)  # the ID mapping goes to <run_dir>/private/; a stand-in's truth follows the pseudonyms
 flow = result.flow
 posts, comments = result.posts, result.comments
 if result.problems:

@@ -131,15 +131,20 @@ def test_synthetic_truth_follows_the_pseudonyms(tmp_path):
 
     raw = write(generate(scale=0.03, seed=3), tmp_path / "raw")
     result = clean_export(raw, CleaningConfig(coding_file=raw / "self_disclosure_coding.csv", salt="synthetic-3"))
-    result.write(tmp_path / "clean")
-    assert sorted(pseudonymise_truth(raw, "synthetic-3")) == ["truth_comments.parquet", "truth_posts.parquet"]
-    assert pseudonymise_truth(raw, "synthetic-3") == []  # already done: not hashed twice
+    result.write(tmp_path / "clean")  # re-keys the truth lying in the export folder
     truth = pd.read_parquet(raw / "truth_posts.parquet")
     posts = pd.read_parquet(tmp_path / "clean" / "posts.parquet")
-    assert set(posts["note_id"]) <= set(truth["note_id"])
+    assert set(posts["note_id"]) <= set(truth["note_id"]) and posts["note_id"].str.fullmatch(r"n_[0-9a-f]{16}").all()
     comments = pd.read_parquet(tmp_path / "clean" / "comments.parquet")
     assert set(comments["comment_id"]) <= set(pd.read_parquet(raw / "truth_comments.parquet")["comment_id"])
-    assert posts["note_id"].str.fullmatch(r"n_[0-9a-f]{16}").all()
+    # cleaning again under another salt re-keys the truth from the export's IDs (not a hash of a hash)
+    again = clean_export(raw, CleaningConfig(coding_file=raw / "self_disclosure_coding.csv", salt="other"))
+    again.write(tmp_path / "clean2")
+    posts2 = pd.read_parquet(tmp_path / "clean2" / "posts.parquet")
+    assert set(posts2["note_id"]) <= set(pd.read_parquet(raw / "truth_posts.parquet")["note_id"])
+    assert not set(posts2["note_id"]) & set(posts["note_id"])
+    assert sorted(pseudonymise_truth(raw, "other")) == ["truth_comments.parquet", "truth_posts.parquet"]
+    assert set(pd.read_parquet(raw / "truth_posts.parquet")["export_note_id"]) >= set(result.posts["note_id"])
 
 
 def test_pseudonyms_differ_by_kind_and_salt():

@@ -196,6 +196,7 @@ class RawExport:
     files: list[str] = field(default_factory=list)
     problems: list[ImportProblem] = field(default_factory=list)
     reports: list[FileReport] = field(default_factory=list)
+    source: str = ""
 
 
 # ---------------------------------------------------------------- file names
@@ -709,7 +710,7 @@ def read_export(source: str | Path, skip_unreadable: bool = False) -> RawExport:
             schemas.add("user_id")
     user_column = "mixed" if len(schemas) > 1 else (schemas.pop() if schemas else "none")
     return RawExport(notes=notes, comments=comments, creators=creators, user_column=user_column,
-                     files=used, problems=problems, reports=reports)
+                     files=used, problems=problems, reports=reports, source=str(source))
 
 
 def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:

@@ -43,6 +43,7 @@ from helpers.data.privacy import (
     mediacrawler_user_hash,
     new_salt,
     pseudonymise_ids,
+    pseudonymise_truth,
     salted_hash,
     scrub_contacts,
 )
@@ -124,6 +125,7 @@ class CleanResult:
     coding: Coding | None = None
     import_report: dict = field(default_factory=dict)
     salt: str = field(default="", repr=False)
+    source: str = ""
 
     def id_map(self) -> pd.DataFrame:
         """Pseudonym -> raw ID for every note and comment the outputs mention (private)."""
@@ -156,7 +158,10 @@ class CleanResult:
         Every note/comment ID written there is a salted pseudonym.  The mapping
         back to MediaCrawler's IDs (and the coders' disagreement list with real
         IDs, for resolving) goes to ``private_dir`` (default ``out/../private``),
-        which the book never stages: keep it with the raw export.
+        which the book never stages: keep it with the raw export.  A synthetic
+        stand-in's planted truth lying in the export folder is re-keyed to the
+        same pseudonyms (:func:`~helpers.data.privacy.pseudonymise_truth`), so the
+        chapters that check estimates against it can still join.
         """
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
@@ -182,6 +187,9 @@ class CleanResult:
             disagreements.to_csv(private / "coding_disagreements.csv", index=False)
             disagreements.assign(note_id=pseudonymise_ids(disagreements["note_id"].astype(str), self.salt, "note")
                                  ).to_csv(out / "coding_disagreements.csv", index=False)
+        if self.source:
+            folder = Path(self.source) if Path(self.source).is_dir() else Path(self.source).parent
+            pseudonymise_truth(folder, self.salt)
         return out
 
 
@@ -486,4 +494,4 @@ def clean_export(source: str | Path | RawExport, config: CleaningConfig | None =
         "n_problems": len(problems),
     }
     return CleanResult(posts=posts, comments=comments, exclusions=ledger.exclusions_frame(), flow=flow,
-                       problems=problems, coding=coding, import_report=report, salt=salt)
+                       problems=problems, coding=coding, import_report=report, salt=salt, source=export.source)

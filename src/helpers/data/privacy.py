@@ -98,31 +98,38 @@ def pseudonymise_ids(ids: pd.Series, salt: str, kind: str) -> pd.Series:
     return hashed.map(lambda v: letter + v if isinstance(v, str) else v)
 
 
-def pseudonymise_truth(raw_dir, salt: str) -> list[str]:
-    """Rewrite a synthetic stand-in's truth tables to the run's pseudonymous IDs.
+#: A synthetic stand-in's truth tables and the ID columns they join on.
+TRUTH_TABLES = {"truth_posts.parquet": {"note_id": "note"},
+                "truth_comments.parquet": {"comment_id": "comment", "note_id": "note"}}
 
-    The generator's planted truth (``truth_posts.parquet``, ``truth_comments.parquet``)
-    is keyed by the export's raw IDs, the cleaned tables by pseudonyms; later
-    chapters join the two.  Called once after cleaning a *synthetic* export with
-    the same salt; a table whose IDs already look like pseudonyms is left alone,
-    so a second call does not hash twice.  Returns the names of the files rewritten.
+
+def pseudonymise_truth(raw_dir, salt: str) -> list[str]:
+    """Key a synthetic stand-in's planted truth by the run's pseudonymous IDs.
+
+    The generator's truth (``truth_posts.parquet``, ``truth_comments.parquet``)
+    is keyed by the export's IDs, the cleaned files by salted pseudonyms; the
+    later chapters join the two.  The export's ID is kept once in
+    ``export_<column>`` (these are invented IDs of invented notes, and the raw
+    export beside them holds them anyway) and ``<column>`` is recomputed from it
+    under ``salt``, so cleaning again with another salt re-keys the truth
+    correctly.  Returns the names of the files rewritten.
     """
     from pathlib import Path
 
     raw = Path(raw_dir)
     done = []
-    for name, columns in (("truth_posts.parquet", {"note_id": "note"}),
-                          ("truth_comments.parquet", {"comment_id": "comment", "note_id": "note"})):
+    for name, columns in TRUTH_TABLES.items():
         path = raw / name
         if not path.exists():
             continue
         frame = pd.read_parquet(path)
-        first = next(iter(columns))
-        if first in frame.columns and frame[first].astype(str).str.fullmatch(r"[nc]_[0-9a-f]{16}").all():
-            continue
         for column, kind in columns.items():
-            if column in frame.columns:
-                frame[column] = pseudonymise_ids(frame[column], salt, kind).astype(str)
+            if column not in frame.columns:
+                continue
+            original = f"export_{column}"
+            if original not in frame.columns:
+                frame[original] = frame[column].astype(str)
+            frame[column] = pseudonymise_ids(frame[original], salt, kind).astype(str)
         frame.to_parquet(path, index=False)
         done.append(name)
     return done
