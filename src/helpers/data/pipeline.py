@@ -42,6 +42,7 @@ from helpers.data.mediacrawler import ImportProblem, RawExport, autofilled_title
 from helpers.data.privacy import (
     mediacrawler_user_hash,
     new_salt,
+    pseudonym_map,
     pseudonymise_ids,
     pseudonymise_truth,
     salted_hash,
@@ -127,29 +128,30 @@ class CleanResult:
     salt: str = field(default="", repr=False)
     source: str = ""
 
-    def id_map(self) -> pd.DataFrame:
+    def _maps(self) -> dict[str, dict[str, str]]:
+        """Pseudonym of every note and comment ID the outputs mention, computed once."""
+        is_post = self.exclusions["kind"].eq("post")
+        notes = pd.concat([self.posts["note_id"], self.comments["note_id"], self.exclusions.loc[is_post, "id"]])
+        comments = pd.concat([self.comments["comment_id"], self.exclusions.loc[~is_post, "id"]])
+        return {"note": pseudonym_map(notes, self.salt, "note"), "comment": pseudonym_map(comments, self.salt, "comment")}
+
+    def id_map(self, maps: dict[str, dict[str, str]] | None = None) -> pd.DataFrame:
         """Pseudonym -> raw ID for every note and comment the outputs mention (private)."""
-        notes = pd.concat([self.posts["note_id"], self.comments["note_id"],
-                           self.exclusions.loc[self.exclusions["kind"] == "post", "id"]]).astype(str).unique()
-        comments = pd.concat([self.comments["comment_id"],
-                              self.exclusions.loc[self.exclusions["kind"] == "comment", "id"]]).astype(str).unique()
-        frames = []
-        for kind, ids in (("note", notes), ("comment", comments)):
-            raw = pd.Series(ids, dtype=object)
-            frames.append(pd.DataFrame({"kind": kind, "id": pseudonymise_ids(raw, self.salt, kind), "raw_id": raw}))
+        frames = [pd.DataFrame({"kind": kind, "id": list(mapping.values()), "raw_id": list(mapping.keys())})
+                  for kind, mapping in (maps or self._maps()).items()]
         return pd.concat(frames, ignore_index=True)
 
-    def pseudonymised(self) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    def pseudonymised(self, maps: dict[str, dict[str, str]] | None = None
+                      ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
         """Posts, comments and exclusions with note/comment IDs replaced by salted pseudonyms."""
-        posts = self.posts.assign(note_id=pseudonymise_ids(self.posts["note_id"], self.salt, "note"))
-        comments = self.comments.assign(
-            comment_id=pseudonymise_ids(self.comments["comment_id"], self.salt, "comment"),
-            note_id=pseudonymise_ids(self.comments["note_id"], self.salt, "note"))
+        maps = maps or self._maps()
+        posts = self.posts.assign(note_id=self.posts["note_id"].astype(str).map(maps["note"]))
+        comments = self.comments.assign(comment_id=self.comments["comment_id"].astype(str).map(maps["comment"]),
+                                        note_id=self.comments["note_id"].astype(str).map(maps["note"]))
         exclusions = self.exclusions.copy()
         is_post = exclusions["kind"].eq("post")
-        ids = exclusions["id"].astype(object)
-        exclusions["id"] = pseudonymise_ids(ids.where(is_post), self.salt, "note").where(
-            is_post, pseudonymise_ids(ids.where(~is_post), self.salt, "comment"))
+        ids = exclusions["id"].astype(str)
+        exclusions["id"] = ids.map(maps["note"]).where(is_post, ids.map(maps["comment"]))
         return posts, comments, exclusions
 
     def write(self, out: str | Path, private_dir: str | Path | None = None) -> Path:
@@ -166,7 +168,8 @@ class CleanResult:
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
         private = Path(private_dir) if private_dir is not None else out.parent / "private"
-        posts, comments, exclusions = self.pseudonymised()
+        maps = self._maps()
+        posts, comments, exclusions = self.pseudonymised(maps)
         posts.to_parquet(out / "posts.parquet", index=False)
         comments.to_parquet(out / "comments.parquet", index=False)
         exclusions.to_csv(out / "exclusions.csv", index=False)
@@ -177,7 +180,7 @@ class CleanResult:
         (out / "import_report.json").write_text(json.dumps(self.import_report, indent=2, ensure_ascii=False))
         pd.DataFrame(self.import_report.get("files", [])).to_csv(out / "import_report.csv", index=False)
         private.mkdir(parents=True, exist_ok=True)
-        self.id_map().to_csv(private / "id_map.csv", index=False)
+        self.id_map(maps).to_csv(private / "id_map.csv", index=False)
         (private / "README.txt").write_text(
             "PRIVATE: links the pseudonymous note/comment IDs of the cleaned files to MediaCrawler's IDs\n"
             "(a note ID is the key of the note's public URL). Keep this folder with the raw export;\n"
@@ -189,7 +192,7 @@ class CleanResult:
                                  ).to_csv(out / "coding_disagreements.csv", index=False)
         if self.source:
             folder = Path(self.source) if Path(self.source).is_dir() else Path(self.source).parent
-            pseudonymise_truth(folder, self.salt)
+            pseudonymise_truth(folder, self.salt, known=maps)
         return out
 
 
