@@ -141,7 +141,8 @@ if not flow["fans_available"]:
 # ### The import report
 #
 # What the importer found in each file of the export: its format, the kind of
-# table, the MediaCrawler version whose column order it matches (named by the
+# table, its rows and how many of them reach the analysis, the MediaCrawler
+# version whose column order it matches (named by the
 # commit that introduced that order), the encoding, and what it fixed or
 # assumed: a GB18030 file decoded, rows appended on the same day by an upgraded
 # MediaCrawler realigned, a column an older version did not write read as
@@ -152,8 +153,8 @@ if not flow["fans_available"]:
 report = result.import_report
 files_table = pd.DataFrame(report["files"])
 with pd.option_context("display.max_colwidth", None):  # the notes are the point: show them whole
-    display(files_table.set_index("file")[["format", "kind", "rows", "schema_version", "encoding", "status",
-                                           "notes"]])
+    display(files_table.set_index("file")[["format", "kind", "rows", "analysed", "schema_version", "encoding",
+                                           "status", "notes"]])
 
 # %%
 followers = report["followers"]

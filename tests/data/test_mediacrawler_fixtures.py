@@ -74,9 +74,11 @@ def test_fixture_cleans_to_its_expectation(path):
         for column, value in fields.items():
             if column != "why":
                 assert _value(comments.at[comment_id, column]) == value, (comment_id, column)
+    files = {row["file"]: row for row in result.import_report["files"]}
+    for kind, table in (("notes", result.posts), ("comments", result.comments)):  # the counts add up
+        assert sum(r["analysed"] for r in files.values() if r["kind"] == kind) == len(table)
     assert result.flow["user_schema"] == expected["user_schema"]
     assert result.flow["fans_matched"] == expected["fans_matched"]
-    files = {row["file"]: row for row in result.import_report["files"]}
     for name, checks in expected["files"].items():
         row = files[name]
         assert row["kind"] == checks.get("kind", row["kind"]) and row["rows"] == checks.get("rows", row["rows"])
@@ -84,6 +86,7 @@ def test_fixture_cleans_to_its_expectation(path):
         assert checks.get("version", "") in row["schema_version"], row
         assert checks.get("format", "") in row["format"], row
         assert checks.get("encoding", row["encoding"]) == row["encoding"], row
+        assert checks.get("analysed", row["analysed"]) == row["analysed"], row
         for note in checks.get("notes", []):
             assert note in row["notes"], (name, note, row["notes"])
 

@@ -342,6 +342,7 @@ def clean_posts(export: RawExport, config: CleaningConfig, ledger: Ledger, salt:
     for column in ("liked_count", "collected_count", "share_count", "comment_count"):
         out[f"{column}_censored"] = _censored(notes, column).astype(bool)
     out["_user_key"] = notes["user_key"].to_numpy()
+    out["_file"] = notes["_file"].to_numpy()
     return out.reset_index(drop=True)
 
 
@@ -407,6 +408,7 @@ def clean_comments(export: RawExport, posts: pd.DataFrame, config: CleaningConfi
     out["ln_comment_length"] = _ln1p(out["comment_length"])
     out["ln_like_count"] = _ln1p(out["like_count"])
     out["like_count_censored"] = _censored(comments, "like_count").astype(bool).to_numpy()
+    out["_file"] = comments["_file"].to_numpy()
     return out.reset_index(drop=True)
 
 
@@ -415,13 +417,14 @@ def _stage_table(flow: list[dict], kind: str) -> list[dict]:
 
 
 def build_import_report(export: RawExport, posts: pd.DataFrame, comments: pd.DataFrame,
-                        followers: Followers, n_problems: int) -> dict:
+                        followers: Followers, n_problems: int, analysed: dict[str, int] | None = None) -> dict:
     """What the import found and did, per file and overall; names files, never records.
 
     ``posts``/``comments`` are the *cleaned* tables: the counts of auto-filled
     titles, censored and missing counts describe the analysed sample.
     """
-    files = [r.as_row() for r in export.reports]
+    files = [{**r.as_row(), "analysed": (analysed or {}).get(r.file, 0) if r.status == "read" else 0}
+             for r in export.reports]
     creators = {k for k in export.notes["user_key"].astype(str) if k}
     matched = None
     if followers.fans is not None:
@@ -478,9 +481,11 @@ def clean_export(source: str | Path | RawExport, config: CleaningConfig | None =
     ledger = Ledger()
     posts = clean_posts(export, config, ledger, salt, coding, followers)
     comments = clean_comments(export, posts, config, ledger, salt, problems)
-    posts = posts.drop(columns="_user_key")[POST_COLUMNS]
+    # records of each file that reach the analysis (a duplicate counts for the file of its newest crawl)
+    analysed = pd.concat([posts["_file"], comments.get("_file", pd.Series(dtype=object))]).value_counts().to_dict()
+    posts = posts.drop(columns=["_user_key", "_file"])[POST_COLUMNS]
     comments = comments[COMMENT_COLUMNS]
-    report = build_import_report(export, posts, comments, followers, len(problems))
+    report = build_import_report(export, posts, comments, followers, len(problems), analysed)
     flow = {
         "posts": {"raw": len(export.notes), "final": len(posts), "stages": _stage_table(ledger.flow, "post")},
         "comments": {"raw": len(export.comments), "final": len(comments),
