@@ -115,6 +115,14 @@ def test_each_unreadable_format_gives_its_fix_in_one_line(tmp_path, name, conten
     assert read_export(tmp_path / "export", skip_unreadable=True).notes["note_id"].nunique() == 5
 
 
+def test_csv_without_header_says_so(tmp_path):
+    shutil.copytree(FIXTURES / "v2026_01_postgres_csv", tmp_path / "export")
+    table = tmp_path / "export" / "xhs_note_comment.csv"
+    table.write_text("".join(table.read_text(encoding="utf-8").splitlines(keepends=True)[1:]), encoding="utf-8")
+    with pytest.raises(ExportError, match=r"xhs_note_comment.csv: no header row .* mysql --batch"):
+        read_export(tmp_path / "export")
+
+
 def test_mysql_batch_tsv_export_is_read(tmp_path):
     note = pd.read_csv(FIXTURES / "v2026_01_postgres_csv" / "xhs_note.csv", dtype=str, keep_default_na=False)
     note["desc"] = note["desc"].str.replace("，", "\n", n=1, regex=False)

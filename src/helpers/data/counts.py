@@ -95,9 +95,9 @@ def parse_counts(values: pd.Series) -> pd.Series:
         except CountParseError:
             index = values.index[objects.eq(value).to_numpy()][0]
             raise CountParseError(f"row {index}: cannot read {value!r} as a count", index) from None
-    mapped = [parsed.get(v) if not (v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v))) else None
-              for v in objects]
-    return pd.Series(pd.array(mapped, dtype="Int64"), index=values.index)
+    mapped = objects.map(parsed)  # a missing cell is no key: it maps to NaN
+    mapped = mapped.astype(object).where(mapped.notna(), None)
+    return pd.Series(pd.array(mapped.to_numpy(), dtype="Int64"), index=values.index)
 
 
 def censored_counts(values: pd.Series) -> pd.Series:

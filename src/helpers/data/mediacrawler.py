@@ -535,6 +535,13 @@ def _check_columns(frame: pd.DataFrame, kind: str, report: FileReport, problems:
     missing = [c for c in REQUIRED[kind] if c not in frame.columns]
     if kind in ("notes", "creators") and not any(c in frame.columns for c in USER_COLUMNS):
         missing.append("user_id (or creator_hash)")
+    known = {c for schema in SCHEMAS for c in schema.columns}
+    if missing and not known & set(frame.columns):
+        problems.append(ImportProblem(report.file, None, "no header row (SELECT … INTO OUTFILE writes none) — "
+                                                         "export the table with its column names, e.g. mysql --batch "
+                                                         "-e 'SELECT * FROM xhs_note' DB > xhs_note.tsv", fatal=True))
+        report.status = "skipped (unreadable)"
+        return False
     if missing:
         problems.append(ImportProblem(report.file, None, f"{kind} table lacks column(s) {', '.join(missing)} — "
                                                          "not a MediaCrawler xhs table, or columns were deleted; "
