@@ -423,8 +423,8 @@ def build_import_report(export: RawExport, posts: pd.DataFrame, comments: pd.Dat
     ``posts``/``comments`` are the *cleaned* tables: the counts of auto-filled
     titles, censored and missing counts describe the analysed sample.
     """
-    files = [{**r.as_row(), "analysed": (analysed or {}).get(r.file, 0) if r.status == "read" else 0}
-             for r in export.reports]
+    files = [{**r.as_row(), "analysed": ((analysed or {}).get(r.file, 0) if r.status == "read" else 0)
+              if r.kind in ("notes", "comments") else None} for r in export.reports]
     creators = {k for k in export.notes["user_key"].astype(str) if k}
     matched = None
     if followers.fans is not None:
