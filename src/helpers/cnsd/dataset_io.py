@@ -204,7 +204,7 @@ def gold_evidence_frame(users: Iterable[CNSDUser]):
     return pd.DataFrame(rows, columns=["user_key", "label", "post_index", "dimension", "note"])
 
 
-def evidence_matrix(posts, evidence) -> "np.ndarray":
+def evidence_matrix(posts, evidence) -> Any:
     """Boolean posts × six matrix from a :func:`gold_evidence_frame` (rows of ``posts``)."""
     import numpy as np
 

@@ -39,7 +39,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from helpers.cnsd.dataset_io import DIMENSION_KEYS, CNSDUser, format_output, format_section, write_cnsd_json
+from helpers.cnsd.dataset_io import (
+    DIMENSION_KEYS,
+    CNSDUser,
+    format_output,
+    format_section,
+    write_cnsd_json,
+)
 from helpers.study import cnsd as study
 
 #: The generator's own estimate of characters per Qwen-style BPE token for Chinese text
