@@ -74,7 +74,7 @@ def span_table(corpus: Corpus) -> tuple[pd.DataFrame, str]:
     if corpus.truth is not None:
         return span_counts_from_truth(corpus.truth), "planted spans"
     ev = gold_evidence_frame(corpus.users)
-    return ev[["label", "dimension"]], "cited text_N[note] items"
+    return ev[["user_key", "label", "dimension"]], "cited text_N[note] items"
 
 
 def subset_posts(posts: pd.DataFrame, users: Sequence[CNSDUser]) -> np.ndarray:
@@ -137,6 +137,23 @@ def classification_rows(gold: Sequence[CNSDUser], test: Sequence[CNSDUser], *, s
     for name, pred in (extra_test or {}).items():
         t5[name] = bench.results_row(name, y_test, np.asarray(pred), seed=seed, n_boot=n_boot)
     return t5, t7
+
+
+def cross_dataset_rows(train_sets: Mapping[str, Sequence[CNSDUser]], gold: Sequence[CNSDUser], *,
+                       seed: int) -> dict[str, dict]:
+    """Table 7 for TF-IDF + LR trained on another dataset (SWDD, WU3D): own CV and CNSD (Gold)."""
+    rows: dict[str, dict] = {}
+    y_gold = np.array([u.label for u in gold])
+    for name, users in train_sets.items():
+        y = np.array([u.label for u in users])
+        oof = bench.cross_validated(bench.tfidf_lr(seed), user_docs(users), y, seed=seed)
+        own = bench.classification_metrics(y, oof)
+        pred = bench.gold_to_test(bench.tfidf_lr(seed), user_docs(users), y, user_docs(gold))
+        cn = bench.classification_metrics(y_gold, pred)
+        rows[f"TF-IDF + logistic regression (trained on {name})"] = {
+            f"{name} Acc": own["accuracy"], f"{name} F1": own["F1"],
+            "CNSD (Gold) Acc": cn["accuracy"], "CNSD (Gold) F1": cn["F1"]}
+    return rows
 
 
 def verification_effect(scores: pd.DataFrame) -> dict[str, float]:

@@ -66,10 +66,10 @@ def table1(selection_table: pd.DataFrame) -> pd.DataFrame:
 def span_counts_from_truth(truth: pd.DataFrame) -> pd.DataFrame:
     """Spans per dimension and class from the generator's truth table (``spans`` JSON)."""
     rows = []
-    for label, spans in zip(truth["label"], truth["spans"], strict=True):
+    for key, label, spans in zip(truth["user_key"], truth["label"], truth["spans"], strict=True):
         for dim, *_ in json.loads(spans):
-            rows.append({"label": int(label), "dimension": dim})
-    return pd.DataFrame(rows, columns=["label", "dimension"])
+            rows.append({"user_key": key, "label": int(label), "dimension": dim})
+    return pd.DataFrame(rows, columns=["user_key", "label", "dimension"])
 
 
 def table2(spans: pd.DataFrame, n_texts: Mapping[int, int], source: str) -> pd.DataFrame:
