@@ -172,6 +172,9 @@ def verify_labels(backend: ChatBackend, labelled: pd.DataFrame) -> pd.DataFrame:
 
     An unparseable reply counts as not verified and is flagged in ``parse_ok``.
     """
+    if labelled.empty:
+        return labelled.assign(reply=pd.Series(dtype=str), parse_ok=pd.Series(dtype=bool),
+                               verified=pd.Series(dtype=bool))
     replies = [backend.chat(verification_messages(t, d, e)) for t, d, e in
                zip(labelled["text"], labelled["dimension"], labelled["evidence"], strict=True)]
     parsed = [parse_yes_no(r) for r in replies]
