@@ -93,6 +93,8 @@ temperature = 0.7
 module2_max_users = 0
 # few-shot gold examples in the Module II summary prompt
 n_shots = 2
+# labeller_threshold: probability above which the offline Module I labeller assigns a dimension
+labeller_threshold = 0.5
 # n_min_cap: 0 means the computed n_min (Section 4.1); a cap shortens small runs
 n_min_cap = 0
 run_lora = True
@@ -324,13 +326,17 @@ else:
 # %%
 t0 = time.perf_counter()
 if backend == "lexicon":
-    chat_backend = make_backend("lexicon")
+    # rule 3's cut-off (share of posts with evidence) is fitted on the Gold users only
+    from helpers.cnsd.dimension_tagger import fit_threshold, user_evidence_rate
+
+    cut = fit_threshold([user_evidence_rate(u.posts) for u in gold], [u.label for u in gold])
+    chat_backend = make_backend("lexicon", threshold=cut)
 elif backend == "openai":
     chat_backend = make_backend("openai", base_url=backend_url, model=backend_model, api_key_env=backend_key_env,
                                 cache_dir=out / "llm_cache", requests_per_minute=60, temperature=temperature)
 else:
     chat_backend = make_backend("transformers", model_path=backend_model, temperature=temperature)
-labeller = NgramLabeller(seed=rs).fit(m1.examples)
+labeller = NgramLabeller(seed=rs, threshold=labeller_threshold).fit(m1.examples)
 test_users = test[:module2_max_users] if module2_max_users else test
 m2 = run_module2(test_users, labeller, chat_backend, chat_backend, gold, n_examples=n_shots, seed=rs)
 timings["module2"] = time.perf_counter() - t0
@@ -353,10 +359,7 @@ label_scores = pd.concat([
 ], ignore_index=True)
 label_scores.to_csv(out / "module2_label_scores.csv", index=False)
 effect = chapter.verification_effect(label_scores)
-display(Markdown(
-    f"Truth: {truth_source}. Micro precision **{effect['precision before']:.3f} → {effect['precision after']:.3f}**, "
-    f"recall {effect['recall before']:.3f} → {effect['recall after']:.3f} "
-    f"({effect['labels before']} labels → {effect['labels after']})."))
+display(Markdown(f"Truth: {truth_source}. {chapter.verification_sentence(effect)}"))
 fig = px.bar(label_scores, x="dimension", y="precision", color="stage", barmode="group",
              title="Post-level precision of dimension labels, before and after verification")
 fig.show()
@@ -516,8 +519,7 @@ notes
 # %%
 lines = [f"* {len(users)} users pass the selection rules ({tokenizer_name}); Gold {len(gold)}, Test {len(test)}",
          f"* Module I: n_min = {m1.n_min}, {len(conversations):,} training examples",
-         f"* verification: micro precision {effect['precision before']:.3f} → {effect['precision after']:.3f}, "
-         f"recall {effect['recall before']:.3f} → {effect['recall after']:.3f}"]
+         f"* verification: {chapter.verification_sentence(effect)}"]
 for name, m in gen_test.items():
     lines.append(f"* Test analyses, {name}: BLEU {m['BLEU']:.3f}, ROUGE-1 {m['ROUGE-1']:.3f}, "
                  f"BERTScore {m['BERTScore']:.3f}")

@@ -165,6 +165,18 @@ def verification_effect(scores: pd.DataFrame) -> dict[str, float]:
             "labels before": int(before["labelled"]), "labels after": int(after["labelled"])}
 
 
+def verification_sentence(effect: Mapping[str, float]) -> str:
+    """The verification verdict in words; "cannot tell" when a stage has no labels to score."""
+    before, after = effect["labels before"], effect["labels after"]
+    counts = f"({before} labels before, {after} after)"
+    if before == 0 or after == 0:
+        return f"cannot tell whether verification raises precision: no labels to score at one stage {counts}."
+    pb, pa = effect["precision before"], effect["precision after"]
+    verdict = "raised" if pa > pb else "did not raise"
+    return (f"verification {verdict} micro precision ({pb:.3f} → {pa:.3f}); recall {effect['recall before']:.3f} "
+            f"→ {effect['recall after']:.3f} {counts}.")
+
+
 def results_summary(values: Mapping[str, object]) -> dict[str, object]:
     """JSON-safe copy (numpy scalars to Python) for results/05_cnsd_pipeline.json."""
     return json.loads(json.dumps(values, default=lambda v: v.item() if hasattr(v, "item") else str(v)))

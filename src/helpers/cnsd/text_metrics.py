@@ -94,6 +94,13 @@ class BertScorer:
         self.scorer = bert_score.BERTScorer(model_type=self.model_path, num_layers=self.num_layers,
                                             batch_size=batch_size, device=device, use_fast_tokenizer=True,
                                             lang="zh")
+        # bert-score truncates at the tokenizer's model_max_length; a folder saved without one
+        # reports ~1e30, which the fast tokenizer cannot take: cap it at the position table.
+        from transformers import AutoConfig
+
+        limit = int(getattr(AutoConfig.from_pretrained(self.model_path), "max_position_embeddings", 512))
+        tok = self.scorer._tokenizer
+        tok.model_max_length = min(int(min(tok.model_max_length, 1e9)), limit)
 
     def score(self, candidates: Sequence[str], references: Sequence[str]) -> dict[str, np.ndarray]:
         """Per-pair precision, recall and F1 arrays."""
