@@ -135,6 +135,7 @@ from helpers.cnsd.module1 import (
     build_module1,
     read_sft_conversations,
     summary_table,
+    write_llamafactory_config,
     write_sft_files,
 )
 from helpers.cnsd.module2 import (
@@ -145,7 +146,7 @@ from helpers.cnsd.module2 import (
     run_module2,
     summarise_users,
 )
-from helpers.cnsd.selection import apply_selection, get_counter, gold_test_split, split_sizes
+from helpers.cnsd.selection import apply_selection, get_counter, gold_test_split
 from helpers.cnsd.text_metrics import BertScorer, rouge1_chars
 from helpers.study import cnsd as study
 
@@ -188,7 +189,6 @@ display(Markdown(
 selection.summary()
 
 # %%
-sizes = split_sizes(sum(u.label for u in users), sum(1 - u.label for u in users))
 pd.DataFrame([{"split": s, "paper positive": study.SPLITS[s]["positive"],
                "paper negative": study.SPLITS[s]["negative"],
                "this run positive": sum(u.label for u in part), "this run negative": sum(1 - u.label for u in part)}
@@ -249,6 +249,7 @@ gold_mask = chapter.subset_posts(posts, gold)
 gold_posts = posts[gold_mask].reset_index(drop=True)
 m1 = build_module1(gold_posts, gold_evidence_frame(gold), seed=rs, n_min=n_min_cap or None)
 sft_paths = write_sft_files(m1, out / "module1")
+lf_config = write_llamafactory_config(out / "module1", model="Qwen/Qwen2.5-14B-Instruct")
 conversations = read_sft_conversations(out / "module1")
 module1_table = summary_table(m1)
 module1_table.to_csv(out / "module1_summary.csv", index=False)
@@ -275,9 +276,10 @@ for conv in (first_pos, first_neg):
 # trains only on the assistant turn with `peft`. On the book's CPU it runs a **smoke run**
 # (`lora_model="tiny-random"`): a randomly initialised Qwen2-architecture model with a small
 # byte-level BPE tokenizer, for `lora_max_steps` steps; its loss is not a result. On a GPU set
-# `lora_model="Qwen/Qwen2.5-0.5B-Instruct"` (or larger) and `lora_max_steps=0`. With
-# LLaMA-Factory, point `dataset_dir` at the run's `cnsd/module1/` and use `dataset: cnsd_module1`,
-# `template: qwen`, `finetuning_type: lora`, `num_train_epochs: 1.0`, `learning_rate: 5.0e-5`.
+# `lora_model="Qwen/Qwen2.5-0.5B-Instruct"` (or larger) and `lora_max_steps=0`. For
+# LLaMA-Factory, the run writes `cnsd/module1/llamafactory_lora_sft.yaml` (dataset
+# `cnsd_module1`, `template: qwen`, LoRA, 1 epoch, lr 5e-5; rank left at LLaMA-Factory's default
+# because the paper does not report it): `llamafactory-cli train cnsd/module1/llamafactory_lora_sft.yaml`.
 
 # %%
 lora = None

@@ -86,3 +86,11 @@ def test_files_load_under_llamafactory_rules(gold_data, tmp_path):
     table = m1mod.summary_table(data)
     assert list(table["positives kept"]) == [5] * 6 and len(table) == len(DIMENSION_KEYS)
     assert isinstance(table, pd.DataFrame)
+
+
+def test_llamafactory_config_carries_the_paper_settings(tmp_path):
+    import yaml
+
+    cfg = yaml.safe_load(m1mod.write_llamafactory_config(tmp_path, model="Qwen/Qwen2.5-14B-Instruct").read_text())
+    assert cfg["learning_rate"] == 5e-5 and cfg["num_train_epochs"] == 1.0 and cfg["do_train"] is True
+    assert cfg["finetuning_type"] == "lora" and cfg["dataset"] == "cnsd_module1" and "lora_rank" not in cfg

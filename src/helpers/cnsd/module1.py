@@ -212,6 +212,28 @@ def write_sft_files(data: Module1Data, folder: str | Path, *, name: str = "cnsd_
     return {"data": path, "dataset_info": info_path}
 
 
+def write_llamafactory_config(folder: str | Path, *, model: str, name: str = "cnsd_module1",
+                              output_dir: str = "saves/cnsd-module1-lora") -> Path:
+    """A ``llamafactory-cli train`` YAML with the paper's settings (Section 4.1 / 5.2).
+
+    LoRA rank, alpha and batch size are not reported by the paper, so they are left at
+    LLaMA-Factory's defaults rather than invented.
+    """
+    folder = Path(folder)
+    settings = {
+        "model_name_or_path": model, "stage": "sft", "do_train": "true", "finetuning_type": "lora",
+        "lora_target": "all", "dataset": name, "dataset_dir": str(folder), "template": "qwen",
+        "num_train_epochs": float(study.MODULE_I["epochs"]), "learning_rate": study.MODULE_I["learning_rate"],
+        "output_dir": output_dir,
+    }
+    import yaml
+
+    settings["do_train"] = True
+    path = folder / "llamafactory_lora_sft.yaml"
+    path.write_text(yaml.safe_dump(settings, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    return path
+
+
 def read_sft_conversations(folder: str | Path, name: str = "cnsd_module1") -> list[list[dict]]:
     """Validate the folder as LLaMA-Factory would, then return the chats it would build."""
     from helpers.cnsd.llamafactory_format import alpaca_to_messages, validate_entry
