@@ -151,6 +151,13 @@ from helpers.cnsd.text_metrics import BertScorer, rouge1_chars
 from helpers.study import cnsd as study
 
 use_notebook_renderer()
+
+
+def show(table: pd.DataFrame, precision: int = 3):
+    """Tables as the reader sees them: fixed decimals, thousands separators, empty cells blank."""
+    return table.style.format(precision=precision, na_rep="", thousands=",").hide(axis="index")
+
+
 layout = RunLayout.at(run_dir)
 out = layout.cnsd
 t_start = time.perf_counter()
@@ -205,7 +212,7 @@ pd.DataFrame([{"split": s, "paper positive": study.SPLITS[s]["positive"],
 # %%
 table1 = tables.table1(selection.table[selection.table["kept"]])
 table1.to_csv(out / "table1_dataset_statistics.csv", index=False)
-table1
+show(table1, 1)
 
 # %% [markdown]
 # **Table 2: annotated spans per dimension.** The paper's experts annotated 10,306 spans.
@@ -218,7 +225,7 @@ span_rows = span_rows[span_rows["user_key"].isin({u.user_key for u in users})]  
 n_texts = {1: int(posts["label"].sum()), 0: int((posts["label"] == 0).sum())}
 table2 = tables.table2(span_rows, n_texts, span_source)
 table2.to_csv(out / "table2_spans_per_dimension.csv", index=False)
-table2
+show(table2, 3)
 
 # %%
 t2 = table2.iloc[:6]
@@ -258,7 +265,7 @@ display(Markdown(
     f"{len(conversations):,} examples = 2 × 6 × {m1.n_min} (paper: {study.MODULE_I['training_texts']:,}), "
     f"written to `cnsd/module1/{sft_paths['data'].name}` and accepted by the LLaMA-Factory loader rules; "
     f"{m1.negative_pool:,} unannotated posts of Gold negative users were available as negatives."))
-module1_table
+show(module1_table, 0)
 
 # %% [markdown]
 # One positive and one negative training example, as LLaMA-Factory turns them into a chat
@@ -327,18 +334,24 @@ else:
 
 # %%
 t0 = time.perf_counter()
+labeller = NgramLabeller(seed=rs, threshold=labeller_threshold).fit(m1.examples)
 if backend == "lexicon":
-    # rule 3's cut-off (share of posts with evidence) is fitted on the Gold users only
+    # rule 3's cut-offs (share of a user's posts with evidence) are fitted on the Gold users:
+    # for the pipeline on verified Module I labels, for plain few-shot on the tagger's own tags
     from helpers.cnsd.dimension_tagger import fit_threshold, user_evidence_rate
+    from helpers.cnsd.module2 import label_posts, verify_labels
 
-    cut = fit_threshold([user_evidence_rate(u.posts) for u in gold], [u.label for u in gold])
-    chat_backend = make_backend("lexicon", threshold=cut)
+    y_gold = [u.label for u in gold]
+    gold_checked = verify_labels(make_backend("lexicon"), label_posts(labeller, gold))
+    chat_backend = make_backend("lexicon", threshold=fit_threshold(chapter.verified_share(gold, gold_checked), y_gold))
+    fs_backend = make_backend("lexicon", threshold=fit_threshold([user_evidence_rate(u.posts) for u in gold], y_gold))
 elif backend == "openai":
     chat_backend = make_backend("openai", base_url=backend_url, model=backend_model, api_key_env=backend_key_env,
                                 cache_dir=out / "llm_cache", requests_per_minute=60, temperature=temperature)
+    fs_backend = chat_backend
 else:
     chat_backend = make_backend("transformers", model_path=backend_model, temperature=temperature)
-labeller = NgramLabeller(seed=rs, threshold=labeller_threshold).fit(m1.examples)
+    fs_backend = chat_backend
 test_users = test[:module2_max_users] if module2_max_users else test
 m2 = run_module2(test_users, labeller, chat_backend, chat_backend, gold, n_examples=n_shots, seed=rs)
 timings["module2"] = time.perf_counter() - t0
@@ -365,7 +378,7 @@ display(Markdown(f"Truth: {truth_source}. {chapter.verification_sentence(effect)
 fig = px.bar(label_scores, x="dimension", y="precision", color="stage", barmode="group",
              title="Post-level precision of dimension labels, before and after verification")
 fig.show()
-label_scores
+show(label_scores, 3)
 
 # %% [markdown]
 # ## Tables 3, 4 and 6: generation quality
@@ -393,7 +406,7 @@ if not encoder_path:
     encoder_path = str(ensure_offline_encoder())
 scorer = BertScorer(encoder_path)
 shots = few_shot_examples(gold, n_shots, seed=rs)
-fs_test = summarise_users(chat_backend, test_users, None, shots)
+fs_test = summarise_users(fs_backend, test_users, None, shots)
 refs_test = [u.output for u in test_users]
 pipeline_name = f"Pipeline: Module I + II ({chat_backend.name})"
 fs_name = f"FS: {chat_backend.name}"
@@ -403,7 +416,7 @@ gen_test = chapter.generation_rows(
     refs_test, scorer, max_bertscore=bertscore_max_users)
 table3 = tables.table3(gen_test)
 table3.to_csv(out / "table3_generation_strategies.csv", index=False)
-table3
+show(table3, 3)
 
 # %% [markdown]
 # **Human evaluation, runnable.** The paper's two linguistic experts rated accuracy, coverage
@@ -446,17 +459,17 @@ else:
 # %%
 table4 = tables.table4({k: v for k, v in gen_test.items() if k != "template floor"})
 table4.to_csv(out / "table4_generation_quality.csv", index=False)
-table4
+show(table4, 3)
 
 # %%
-fs_gold = summarise_users(chat_backend, gold, None, shots)
+fs_gold = summarise_users(fs_backend, gold, None, shots)
 gen_gold = chapter.generation_rows({fs_name: [s.reply.strip() for s in fs_gold],
                                     "template floor": chapter.template_floor(gold)},
                                    [u.output for u in gold], scorer, max_bertscore=bertscore_max_users)
 table6 = tables.table6(gen_gold)
 table6.to_csv(out / "table6_summarisation.csv", index=False)
 timings["generation"] = time.perf_counter() - t0
-table6
+show(table6, 3)
 
 # %%
 per_user = pd.DataFrame({
@@ -487,7 +500,7 @@ t5_rows, t7_rows = chapter.classification_rows(
     encoder_prefix="" if encoder_model else "query: ", extra_test=answers)
 table5 = tables.table5(t5_rows)
 table5.to_csv(out / "table5_classification.csv", index=False)
-table5
+show(table5, 3)
 
 # %%
 ours5 = pd.DataFrame(t5_rows.values())
@@ -506,7 +519,7 @@ t7_rows.update(chapter.cross_dataset_rows(other, gold, seed=rs))
 table7 = tables.table7(t7_rows)
 table7.to_csv(out / "table7_cross_dataset.csv", index=False)
 timings["classification"] = time.perf_counter() - t0
-table7
+show(table7, 3)
 
 # %% [markdown]
 # ## Where the paper contradicts itself
@@ -516,7 +529,7 @@ table7
 # %%
 notes = tables.consistency_notes()
 notes.to_csv(out / "paper_consistency_notes.csv", index=False)
-notes
+show(notes)
 
 # %%
 lines = [f"* {len(users)} users pass the selection rules ({tokenizer_name}); Gold {len(gold)}, Test {len(test)}",

@@ -119,3 +119,13 @@ def test_labeller_gives_evidence_from_the_post(setup):
     rows = label_posts(labeller, test[:2])
     assert not rows.empty
     assert all(e in t for e, t in zip(rows["evidence"], rows["text"], strict=True))
+
+
+def test_verified_share_counts_posts_once():
+    from helpers.cnsd.chapter import verified_share
+
+    users = [CNSDUser("p_user_1", 1, ["a"] * 10), CNSDUser("n_user_1", 0, ["b"] * 4)]
+    v = pd.DataFrame({"user_key": ["p_user_1"] * 3, "post_index": [1, 1, 2], "verified": [True, True, False],
+                      "dimension": ["negative_emotion", "clinical_symptoms", "external_causes"]})
+    assert list(verified_share(users, v)) == [0.1, 0.0]
+    assert list(verified_share(users, v.iloc[:0])) == [0.0, 0.0]

@@ -165,6 +165,13 @@ def verification_effect(scores: pd.DataFrame) -> dict[str, float]:
             "labels before": int(before["labelled"]), "labels after": int(after["labelled"])}
 
 
+def verified_share(users: Sequence[CNSDUser], verified: pd.DataFrame) -> np.ndarray:
+    """Per user: share of posts with at least one verified label (the pipeline's rule-3 statistic)."""
+    ok = verified[verified["verified"]] if len(verified) else verified
+    n = ok.drop_duplicates(["user_key", "post_index"]).groupby("user_key").size() if len(ok) else pd.Series(dtype=int)
+    return np.array([n.get(u.user_key, 0) / u.n_posts for u in users])
+
+
 def verification_sentence(effect: Mapping[str, float]) -> str:
     """The verification verdict in words; "cannot tell" when a stage has no labels to score."""
     before, after = effect["labels before"], effect["labels after"]
