@@ -107,6 +107,8 @@ lora_learning_rate = 5e-5
 encoder_model = ""
 # encoder_max_posts: posts embedded per user for the encoder probe
 encoder_max_posts = 4
+# encoder_finetune_epochs: > 0 also fine-tunes the whole encoder per protocol (meant for a GPU)
+encoder_finetune_epochs = 0
 # bertscore_max_users: users whose analyses BERTScore compares (0 = all)
 bertscore_max_users = 30
 # ratings_dir: a folder with filled rating_sheet_A.csv / rating_sheet_B.csv and rating_key.csv
@@ -489,7 +491,8 @@ fig.show()
 # the Module II analyses. 95 % bootstrap intervals resample users (`low` / `high` columns).
 # **Table 7**'s CNSD (Gold) column is filled by 5-fold cross-validation on Gold
 # (`cross_val_predict`); its SWDD and WU3D columns need those datasets (`swdd_path`,
-# `wu3d_path`). Section 5.5 samples 200 + 200 users per dataset, which CNSD cannot supply
+# `wu3d_path`). `encoder_finetune_epochs` > 0 adds a fully fine-tuned encoder (the BERT route of
+# Appendix A.5; on a GPU with e.g. `encoder_model="bert-base-chinese"`). Section 5.5 samples 200 + 200 users per dataset, which CNSD cannot supply
 # (see the notes below). The paper's classifiers are LLMs and fine-tuned BERT models.
 
 # %%
@@ -497,7 +500,7 @@ t0 = time.perf_counter()
 answers = {f"Module II 答案 ({chat_backend.name})": [0 if s.answer is None else s.answer for s in m2.summaries]}
 t5_rows, t7_rows = chapter.classification_rows(
     gold, test_users, seed=rs, n_boot=n_boot, encoder_path=encoder_path, encoder_max_posts=encoder_max_posts,
-    encoder_prefix="" if encoder_model else "query: ", extra_test=answers)
+    encoder_prefix="" if encoder_model else "query: ", extra_test=answers, finetune_epochs=encoder_finetune_epochs)
 table5 = tables.table5(t5_rows)
 table5.to_csv(out / "table5_classification.csv", index=False)
 show(table5, 3)

@@ -106,11 +106,12 @@ def user_docs(users: Sequence[CNSDUser]) -> list[str]:
 
 def classification_rows(gold: Sequence[CNSDUser], test: Sequence[CNSDUser], *, seed: int, n_boot: int,
                         encoder_path: str | Path | None = None, encoder_max_posts: int = 4,
-                        encoder_prefix: str = "query: ", extra_test: Mapping[str, Sequence[int]] | None = None
-                        ) -> tuple[dict[str, dict], dict[str, dict]]:
+                        encoder_prefix: str = "query: ", extra_test: Mapping[str, Sequence[int]] | None = None,
+                        finetune_epochs: int = 0) -> tuple[dict[str, dict], dict[str, dict]]:
     """Table 5 rows (Gold → Test) and Table 7 CNSD (Gold) cells (cross-validated on Gold).
 
     ``extra_test``: predictions for the Test users made elsewhere (e.g. Module II's 答案).
+    ``finetune_epochs`` > 0 also fine-tunes the whole encoder (Appendix A.5's BERT route; a GPU job).
     """
     from helpers.cnsd.dimension_tagger import user_evidence_rate
 
@@ -126,6 +127,11 @@ def classification_rows(gold: Sequence[CNSDUser], test: Sequence[CNSDUser], *, s
         feats = bench.encode_users(encoder_path, [u.posts for u in list(gold) + list(test)],
                                    max_posts=encoder_max_posts, prefix=encoder_prefix, seed=seed)
         methods["encoder probe"] = (bench.embedding_lr(seed), feats[: len(gold)], feats[len(gold):])
+        if finetune_epochs:
+            texts = bench.user_texts([u.posts for u in list(gold) + list(test)], seed=seed)
+            methods["fine-tuned encoder"] = (
+                bench.FineTunedEncoderClassifier(str(encoder_path), epochs=finetune_epochs, seed=seed),
+                texts[: len(gold)], texts[len(gold):])
     t5: dict[str, dict] = {}
     t7: dict[str, dict] = {}
     for name, (est, xg, xt) in methods.items():
