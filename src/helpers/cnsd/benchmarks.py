@@ -42,7 +42,11 @@ def classification_metrics(y_true: Sequence[int], y_pred: Sequence[int]) -> dict
 
 def bootstrap_ci(y_true: Sequence[int], y_pred: Sequence[int], *, n_boot: int = 1000,
                  level: float = 0.95, seed: int = 0) -> dict[str, tuple[float, float]]:
-    """Percentile bootstrap intervals for each metric, resampling users."""
+    """Percentile bootstrap intervals for each metric, resampling users.
+
+    Own loop rather than ``scipy.stats.bootstrap``: that resamples for one statistic at a time,
+    while here the four metrics share each resample of users (so their intervals agree).
+    """
     y, p = np.asarray(y_true, dtype=int), np.asarray(y_pred, dtype=int)
     rng = np.random.default_rng(seed)
     draws: dict[str, list[float]] = {m: [] for m in METRICS}
