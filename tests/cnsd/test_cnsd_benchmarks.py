@@ -1,4 +1,4 @@
-"""Classification metrics, bootstrap intervals, cross-validation by user, paper columns."""
+"""Classification benchmarks through scikit-learn: metrics, CIs, Gold→Test and cross_val_predict."""
 
 from __future__ import annotations
 
@@ -18,77 +18,59 @@ def test_metrics_by_hand():
         bench.classification_metrics([1], [1, 0])
 
 
-def test_bootstrap_interval_brackets_the_estimate():
+def test_bootstrap_bounds_are_numbers_around_the_estimate():
     rng = np.random.default_rng(0)
     y = rng.integers(0, 2, 200)
     p = np.where(rng.random(200) < 0.8, y, 1 - y)
-    point = bench.classification_metrics(y, p)
-    ci = bench.bootstrap_ci(y, p, n_boot=300)
+    row = bench.results_row("x", y, p, n_boot=200)
     for m in bench.METRICS:
-        assert ci[m][0] <= point[m] <= ci[m][1] and ci[m][1] - ci[m][0] < 0.3
-    row = bench.results_row("x", y, p, n_boot=100)
-    assert row["accuracy 95% CI"].startswith("[")
+        assert row[f"{m} low"] <= row[m] <= row[f"{m} high"] and row[f"{m} high"] - row[f"{m} low"] < 0.3
 
 
-def test_cross_validated_classifiers_beat_chance_on_planted_corpus():
+def test_gold_to_test_and_cross_validation_on_planted_corpus():
     corpus = generate_corpus(0.2, seed=8)
-    y = np.array([u.label for u in corpus.users])
-    docs = ["\n".join(u.posts) for u in corpus.users]
-    tfidf = bench.cross_validated_predictions(y, bench.tfidf_lr_method(docs, y))
-    lex = bench.cross_validated_predictions(
-        y, bench.threshold_method([user_evidence_rate(u.posts) for u in corpus.users], y))
-    assert set(np.unique(tfidf)) <= {0, 1}
-    assert bench.classification_metrics(y, tfidf)["accuracy"] > 0.75
-    assert bench.classification_metrics(y, lex)["accuracy"] > 0.75
+    users = corpus.users
+    y = np.array([u.label for u in users])
+    docs = ["\n".join(u.posts) for u in users]
+    oof = bench.cross_validated(bench.tfidf_lr(), docs, y)
+    assert set(np.unique(oof)) <= {0, 1} and bench.classification_metrics(y, oof)["accuracy"] > 0.75
+    rates = np.array([[user_evidence_rate(u.posts)] for u in users])
+    pred = bench.gold_to_test(bench.ThresholdClassifier(), rates[::2], y[::2], rates[1::2])
+    assert len(pred) == len(y[1::2])
     noise = np.random.default_rng(0).normal(size=(len(y), 5))
-    chance = bench.cross_validated_predictions(y, bench.embedding_lr_method(noise, y))
+    chance = bench.cross_validated(bench.embedding_lr(), noise, y)
     assert bench.classification_metrics(y, chance)["accuracy"] < 0.8
     with pytest.raises(ValueError, match="two users"):
-        bench.cross_validated_predictions([1, 0, 0], bench.threshold_method([1, 0, 0], [1, 0, 0]))
+        bench.cross_validated(bench.ThresholdClassifier(), np.array([[1], [0], [0]]), [1, 0, 0])
 
 
-def test_paper_values_are_sourced_or_not_reported():
-    assert bench.paper_value("texts") == 44178
-    assert bench.paper_value("Qwen2.5-14B F1") == bench.NOT_REPORTED
-    assert all("source" in v and v["source"] for v in bench.PAPER_REPORTED.values())
-
-
-def test_encode_users_with_tiny_bert(tmp_path):
+def _tiny_bert(folder, chars):
     import torch
     from tokenizers import Regex, Tokenizer, models, pre_tokenizers
     from transformers import BertConfig, BertModel, PreTrainedTokenizerFast
 
-    vocab = {t: i for i, t in enumerate(["[PAD]", "[UNK]", *"好难过吃饭散步"])}
+    vocab = {t: i for i, t in enumerate(["[PAD]", "[UNK]", "[CLS]", "[SEP]", *chars])}
     tok = Tokenizer(models.WordLevel(vocab=vocab, unk_token="[UNK]"))
     tok.pre_tokenizer = pre_tokenizers.Split(Regex("."), behavior="isolated")
-    PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="[UNK]", pad_token="[PAD]").save_pretrained(tmp_path)
+    PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="[UNK]", pad_token="[PAD]").save_pretrained(folder)
     torch.manual_seed(0)
     BertModel(BertConfig(vocab_size=len(vocab), hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
-                         intermediate_size=32)).save_pretrained(tmp_path)
+                         intermediate_size=32)).save_pretrained(folder)
+
+
+def test_encode_users_with_tiny_bert(tmp_path):
+    _tiny_bert(tmp_path, "好难过吃饭散步")
     x = bench.encode_users(tmp_path, [["好难过", "吃饭"], ["散步"] * 30], max_posts=4, prefix="")
     assert x.shape == (2, 16) and np.isfinite(x).all()
     with pytest.raises(ValueError, match="no posts"):
         bench.encode_users(tmp_path, [[]])
 
 
-def test_fine_tuned_encoder_method_trains_per_fold(tmp_path):
-    import torch
-    from tokenizers import Regex, Tokenizer, models, pre_tokenizers
-    from transformers import BertConfig, BertModel, PreTrainedTokenizerFast
-
-    vocab = {t: i for i, t in enumerate(["[PAD]", "[UNK]", "[CLS]", "[SEP]", *"好难过吃饭散步。"])}
-    tok = Tokenizer(models.WordLevel(vocab=vocab, unk_token="[UNK]"))
-    tok.pre_tokenizer = pre_tokenizers.Split(Regex("."), behavior="isolated")
-    PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="[UNK]", pad_token="[PAD]").save_pretrained(tmp_path)
-    torch.manual_seed(0)
-    BertModel(BertConfig(vocab_size=len(vocab), hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
-                         intermediate_size=32)).save_pretrained(tmp_path)
-    timelines = [["好难过", "难过"]] * 6 + [["吃饭", "散步"]] * 6
+def test_fine_tuned_encoder_is_an_sklearn_classifier(tmp_path):
+    _tiny_bert(tmp_path, "好难过吃饭散步。")
+    texts = ["好难过。难过"] * 6 + ["吃饭。散步"] * 6
     y = np.array([1] * 6 + [0] * 6)
-    texts = bench.user_texts(timelines, max_posts=2)
-    assert texts[0] in ("好难过。难过", "难过。好难过")
-    method = bench.FineTunedEncoderMethod(tmp_path, texts, y, epochs=15, learning_rate=5e-3, batch_size=4)
-    pred = bench.cross_validated_predictions(y, method, n_splits=3)
-    assert set(np.unique(pred)) <= {0, 1} and len(method.losses) == 3
-    assert np.mean(method.losses[0][-3:]) < np.mean(method.losses[0][:3])
+    clf = bench.FineTunedEncoderClassifier(str(tmp_path), epochs=15, learning_rate=5e-3, batch_size=4)
+    pred = bench.cross_validated(clf, texts, y, n_splits=3)
+    assert set(np.unique(pred)) <= {0, 1}
     assert bench.classification_metrics(y, pred)["accuracy"] >= 0.75

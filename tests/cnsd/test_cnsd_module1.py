@@ -1,4 +1,4 @@
-"""Module I data: per-dimension positive sets, computed n_min, clean negatives, SFT files."""
+"""Module I (Section 4.1, A.4): S_k from Gold citations, n_min balancing, 20+20+20 wordings, files."""
 
 from __future__ import annotations
 
@@ -8,88 +8,89 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers.cnsd.dataset_io import DIMENSION_KEYS
-from helpers.cnsd.module1 import (
-    INSTRUCTION_TEMPLATES,
-    build_module1,
-    read_sft_jsonl,
-    summary_table,
-    write_sft_files,
-)
-from helpers.cnsd.tables import evidence_from_truth
+from helpers.cnsd import module1 as m1mod
+from helpers.cnsd.dataset_io import DIMENSION_KEYS, DIMENSION_ZH, gold_evidence_frame, posts_frame
+from helpers.cnsd.llamafactory_format import validate_entry
+from helpers.cnsd.selection import gold_test_split
+from helpers.study import cnsd as study
 from helpers.synth.cnsd_corpus import generate_corpus
 
 
 @pytest.fixture(scope="module")
-def corpus_posts():
-    corpus = generate_corpus(0.15, seed=11)
-    posts = pd.DataFrame({
-        "user_key": corpus.truth["user_key"], "label": corpus.truth["label"],
-        "post_index": corpus.truth["post_index"], "text": [p for u in corpus.users for p in u.posts],
-    })
-    return posts, evidence_from_truth(corpus.truth)
+def gold_data():
+    corpus = generate_corpus(0.1, seed=11)
+    gold, _ = gold_test_split(corpus.users, seed=0)
+    return posts_frame(gold), gold_evidence_frame(gold)
 
 
-def test_n_min_is_computed_and_sets_are_balanced(corpus_posts):
-    posts, evidence = corpus_posts
-    data = build_module1(posts, evidence, seed=1)
-    at_risk = posts["label"].to_numpy() == 1
-    expected = {d: int((evidence[:, j] & at_risk).sum()) for j, d in enumerate(DIMENSION_KEYS)}
-    assert data.positive_counts == expected
-    assert data.n_min == min(expected.values())
-    counts = data.examples.groupby(["dimension", "polarity"]).size()
-    assert (counts == data.n_min).all() and len(counts) == 12
-    # positives carry their dimension; negatives come from not-at-risk users without evidence
-    row_of = {(k, i): n for n, (k, i) in enumerate(zip(posts["user_key"], posts["post_index"], strict=True))}
-    for _, ex in data.examples.iterrows():
-        n = row_of[(ex["user_key"], ex["post_index"])]
-        if ex["polarity"]:
-            assert evidence[n, DIMENSION_KEYS.index(ex["dimension"])] and posts["label"].iat[n] == 1
-        else:
-            assert not evidence[n].any() and posts["label"].iat[n] == 0
-    assert summary_table(data)["kept positives"].tolist() == [data.n_min] * 6
-    assert build_module1(posts, evidence, n_min=3).n_min == 3
+def test_n_min_and_balance(gold_data):
+    posts, ev = gold_data
+    data = m1mod.build_module1(posts, ev, seed=1)
+    assert data.n_min == min(data.positive_counts.values())
+    ex = data.examples
+    assert len(ex) == 2 * 6 * data.n_min
+    assert (ex[ex.polarity == 1].groupby("dimension").size() == data.n_min).all()
+    assert (ex.polarity == 0).sum() == 6 * data.n_min
+    # negatives come from Gold negative users and none of them is annotated
+    cited = set(zip(ev["user_key"], ev["post_index"], strict=True))
+    neg = ex[ex.polarity == 0]
+    assert all(k.startswith("n_user_") for k in neg["user_key"])
+    assert not any((k, i) in cited for k, i in zip(neg["user_key"], neg["post_index"], strict=True))
+    # positives carry the annotated span, which occurs in the post (not its first characters)
+    pos = ex[ex.polarity == 1]
+    assert all(e and e.split("；")[0] in t for e, t in zip(pos["evidence"], pos["text"], strict=True))
+    assert (pos["evidence"] != pos["text"].str[:40]).mean() > 0.9
+    capped = m1mod.build_module1(posts, ev, seed=1, n_min=3)
+    assert capped.n_min == 3
 
 
-def test_missing_dimension_is_a_clear_error(corpus_posts):
-    posts, evidence = corpus_posts
-    ev = evidence.copy()
-    ev[:, 1] = False
-    with pytest.raises(ValueError, match="medical_expression"):
-        build_module1(posts, ev)
-    with pytest.raises(ValueError, match="differ in length"):
-        build_module1(posts.iloc[:5], evidence)
+def test_wordings_are_twenty_each_and_not_the_papers():
+    assert len(m1mod.SUPPLEMENTARY_INSTRUCTIONS) == len(set(m1mod.SUPPLEMENTARY_INSTRUCTIONS)) == 20
+    assert len(set(m1mod.POSITIVE_EXPRESSIONS)) == len(set(m1mod.NEGATIVE_EXPRESSIONS)) == 20
+    assert all("{dim}" in e and "{evidence}" in e for e in m1mod.POSITIVE_EXPRESSIONS)
+    task = m1mod.task_instruction()
+    for d in study.DIMENSIONS:
+        assert f"{DIMENSION_ZH[d.key]}（{m1mod.LEVEL_ZH[d.level]}）" in task
+    # the appendix is English; nothing here is an English sentence from it
+    assert not any("dimension" in s.lower() for s in m1mod.SUPPLEMENTARY_INSTRUCTIONS)
 
 
-def test_sft_files_are_chat_messages_for_trl_and_llama_factory(corpus_posts, tmp_path):
-    posts, evidence = corpus_posts
-    data = build_module1(posts, evidence, seed=2)
-    paths = write_sft_files(data, tmp_path, seed=2)
-    convs = read_sft_jsonl(paths["jsonl"])
-    assert len(convs) == len(data.examples)
-    assert all([m["role"] for m in c] == ["system", "user", "assistant"] for c in convs)
-    answers = [c[-1]["content"][0] for c in convs]
-    assert set(answers) == {"是", "否"}
-    assert sum(a == "是" for a in answers) == len(convs) // 2
-    assert "user_" not in paths["jsonl"].read_text(encoding="utf-8")
-    info = json.loads(paths["dataset_info"].read_text())["cnsd_module1"]
-    assert info["formatting"] == "sharegpt" and info["file_name"] == paths["jsonl"].name
-    assert info["tags"]["assistant_tag"] == "assistant"
-    # many distinct paraphrases are actually used
-    prompts = {c[1]["content"].split("帖子")[0][:12] for c in convs}
-    assert len(INSTRUCTION_TEMPLATES) >= 10 and len(prompts) >= 8
+def test_targets_name_dimension_and_evidence():
+    row = {"polarity": 1, "dimension": "clinical_symptoms", "evidence": "整夜没合眼", "expr_id": 0,
+           "supp_id": 4, "text": "又是凌晨四点还睁着眼，整夜没合眼"}
+    out = m1mod.to_alpaca(row)
+    assert DIMENSION_ZH["clinical_symptoms"] in out["output"] and "整夜没合眼" in out["output"]
+    assert out["instruction"].endswith(m1mod.SUPPLEMENTARY_INSTRUCTIONS[4]) and out["input"] == row["text"]
+    neg = m1mod.to_alpaca({**row, "polarity": 0, "evidence": ""})
+    assert neg["output"] in m1mod.NEGATIVE_EXPRESSIONS
 
 
-def test_read_sft_rejects_bad_lines(tmp_path):
-    path = tmp_path / "bad.jsonl"
-    path.write_text(json.dumps({"messages": [{"role": "user", "content": "x"}]}) + "\n")
-    with pytest.raises(ValueError, match="line 1: the last turn"):
-        read_sft_jsonl(path)
-    path.write_text('{"messages": [{"role": "user", "content": "x"}, {"role": "assistant", "content": "y"}]}\n{"text": 1}\n')
-    with pytest.raises(ValueError, match="line 2"):
-        read_sft_jsonl(path)
+def test_missing_dimension_is_a_clear_error(gold_data):
+    posts, ev = gold_data
+    with pytest.raises(ValueError, match=DIMENSION_ZH["medical_expression"]):
+        m1mod.build_module1(posts, ev[ev["dimension"] != "medical_expression"])
 
 
-def test_rng_shapes():
-    assert np.unique(np.random.default_rng(0).integers(len(INSTRUCTION_TEMPLATES), size=500)).size == len(
-        INSTRUCTION_TEMPLATES)
+def test_files_load_under_llamafactory_rules(gold_data, tmp_path):
+    posts, ev = gold_data
+    data = m1mod.build_module1(posts, ev, seed=2, n_min=5)
+    paths = m1mod.write_sft_files(data, tmp_path)
+    report = validate_entry(tmp_path, "cnsd_module1")
+    assert report["records"] == 60 and report["formatting"] == "alpaca"
+    records = json.loads(paths["data"].read_text(encoding="utf-8"))
+    assert not any("user" in k for k in records[0])  # no user keys in the training file
+    chats = m1mod.read_sft_conversations(tmp_path)
+    assert [m["role"] for m in chats[0]] == ["system", "user", "assistant"]
+    assert chats[0][1]["content"] == records[0]["instruction"] + "\n" + records[0]["input"]
+    assert set(np.unique([c[2]["content"] for c in chats])) <= {m1mod.target(r) for r in data.examples.to_dict("records")}
+    table = m1mod.summary_table(data)
+    assert list(table["positives kept"]) == [5] * 6 and len(table) == len(DIMENSION_KEYS)
+    assert isinstance(table, pd.DataFrame)
+
+
+def test_llamafactory_config_carries_the_paper_settings(tmp_path):
+    import yaml
+
+    cfg = yaml.safe_load(m1mod.write_llamafactory_config(tmp_path, model="Qwen/Qwen2.5-14B-Instruct").read_text())
+    assert cfg["learning_rate"] == 5e-5 and cfg["num_train_epochs"] == 1.0 and cfg["do_train"] is True
+    assert cfg["finetuning_type"] == "lora" and cfg["dataset"] == "cnsd_module1" and "lora_rank" not in cfg

@@ -122,13 +122,15 @@ def test_request_key_is_order_independent_and_bad_url():
 
 
 def test_lexicon_backend_answers_module2_prompts():
+    from helpers.cnsd.dataset_io import CNSDUser
+
     backend = LexiconBackend(threshold=0.3)
-    assert backend.chat(verification_messages("最近失眠，凌晨四点还睁着眼", "clinical_symptoms")).startswith("是")
-    assert backend.chat(verification_messages("明天考试，今晚要失眠了哈哈", "clinical_symptoms")).startswith("否")
+    assert backend.chat(verification_messages("最近总是失眠，睡不着", "clinical_symptoms")).startswith("是")
     assert backend.chat(verification_messages("今天吃火锅", "negative_emotion")).startswith("否")
-    posts = ["好难过，一个人哭", "又失眠了", "今天吃火锅", "舍曲林加量了"]
-    answer, _, sections = parse_output(backend.chat(summary_messages(posts)))
-    assert answer == 1 and "舍曲林" in sections["medical_expression"]
-    assert parse_output(backend.chat(summary_messages(["散步", "晴天", "吃饭"])))[0] == 0
+    user = CNSDUser("p_user_1", 1, ["心里痛苦，一个人哭", "又失眠了", "今天吃火锅", "医生让我吃药"])
+    answer, _, sections = parse_output(backend.chat(summary_messages(user, None, [])))
+    assert answer == 1 and "text_4[" in sections["medical_expression"]
+    quiet = CNSDUser("n_user_1", 0, ["散步", "晴天", "吃饭"])
+    assert parse_output(backend.chat(summary_messages(quiet, None, [])))[0] == 0
     with pytest.raises(BackendError):
         backend.chat([{"role": "user", "content": "hello"}])

@@ -13,6 +13,19 @@ from helpers.cnsd.text_metrics import (
 )
 
 
+def test_rouge_library_matches_the_definition():
+    """rouge-score with our character tokenizer equals clipped character-unigram overlap."""
+    from collections import Counter
+
+    from helpers.cnsd.text_metrics import char_units
+
+    for cand, ref in (("我今天很难过很难过", "他今天不难过"), ("失眠。失眠！", "一直失眠")):
+        c, r = Counter(char_units(cand)), Counter(char_units(ref))
+        overlap = sum((c & r).values())
+        p, rec = overlap / sum(c.values()), overlap / sum(r.values())
+        assert rouge1_chars(cand, ref)["f1"] == pytest.approx(2 * p * rec / (p + rec))
+
+
 def test_rouge_on_chinese_is_not_zero():
     score = rouge1_chars("我今天很难过", "他今天不难过")
     assert score["f1"] > 0
@@ -52,6 +65,31 @@ def tiny_bert(tmp_path_factory):
     BertModel(BertConfig(vocab_size=len(vocab), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
                          intermediate_size=64)).save_pretrained(folder)
     return folder
+
+
+def test_bertscore_library_matches_greedy_matching(tiny_bert):
+    """bert-score on a local folder equals greedy cosine matching, averaged over non-special tokens.
+
+    (As in bert-score itself, [CLS]/[SEP] get zero weight in the averages but stay available as
+    matches in the maximum.)"""
+    import torch
+    from transformers import AutoModel, AutoTokenizer
+
+    cand, ref = "我今天很难过", "他一直失眠睡不着"
+    tok = AutoTokenizer.from_pretrained(str(tiny_bert))
+    model = AutoModel.from_pretrained(str(tiny_bert)).eval()
+
+    def emb(text):
+        enc = tok(text, return_tensors="pt")
+        with torch.no_grad():
+            h = model(**enc).last_hidden_state[0]
+        return torch.nn.functional.normalize(h, dim=-1)
+
+    c, r_ = emb(cand), emb(ref)
+    p = (c[1:-1] @ r_.T).max(1).values.mean().item()
+    r = (r_[1:-1] @ c.T).max(1).values.mean().item()
+    got = BertScorer(tiny_bert).score([cand], [ref])
+    assert got["precision"][0] == pytest.approx(p, abs=1e-4) and got["recall"][0] == pytest.approx(r, abs=1e-4)
 
 
 def test_bertscore_with_local_model(tiny_bert):

@@ -1,80 +1,55 @@
-"""User-level benchmarks for CNSD: classifiers, metrics with bootstrap CIs, and paper-side columns.
+"""User-level classification benchmarks for CNSD (Tables 5 and 7): scikit-learn throughout.
 
-Why user level: CNSD labels users, not posts, and a user's posts are not
-independent; every split here is by user (stratified K-fold), every
-prediction is out-of-fold, and confidence intervals resample *users*.
+Why user level: CNSD labels users, not posts, and a user's posts are not independent; every
+split is by user, intervals resample users.  Two protocols:
 
-Classifiers compared (all see only the posts; none sees planted truth):
+* **Gold → Test** (the paper's Table 5 protocol): fit on the Gold split, score the Test split.
+* **cross-validation on Gold** (``cross_val_predict``, stratified K-fold): out-of-fold
+  predictions for every Gold user, the CNSD (Gold) column of Table 7.
 
-* **TF-IDF + logistic regression**: character 1–2-grams over a user's
-  concatenated timeline (Chinese needs no word segmentation for this).
-* **Lexicon tagger**: share of posts with rule evidence, cut-off fitted on the
-  training folds (:mod:`helpers.cnsd.dimension_tagger`).
-* **Encoder**: a Chinese-capable transformer encoder, mean-pooled post
-  embeddings averaged per user, then logistic regression (a linear probe on a
-  frozen encoder: cheap on CPU; full fine-tuning is the GPU path).
+Classifiers (all see only posts; none sees annotations):
 
-Paper numbers: :data:`PAPER_REPORTED` holds only values found in public
-sources about arXiv:2510.11233, with the source named; anything else is shown
-as "not reported" and never filled in.
+* TF-IDF over character 1–2-grams of a user's timeline + logistic regression;
+* the lexicon tagger's evidence share with an F1-optimal cut-off (:class:`ThresholdClassifier`);
+* a frozen-encoder probe (mean-pooled post embeddings averaged per user + logistic regression)
+  and, on a GPU, a fully fine-tuned encoder (:class:`FineTunedEncoderClassifier`).
+
+Metrics: ``accuracy_score`` and ``precision_recall_fscore_support`` for the at-risk class.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
 
 METRICS = ("accuracy", "precision", "recall", "F1")
-NOT_REPORTED = "not reported"
-
-#: Values about the study found in public sources (see the chapter for context).
-PAPER_SOURCE_ABSTRACT = "arXiv:2510.11233 abstract"
-PAPER_SOURCE_SUMMARY = ("opentrain.ai summary page of arXiv:2510.11233 (secondary source; "
-                        "the table each value comes from is not stated there)")
-PAPER_REPORTED: dict[str, dict[str, object]] = {
-    "users": {"value": 233, "source": PAPER_SOURCE_ABSTRACT},
-    "users_positive": {"value": 116, "source": "project design notes (release file)"},
-    "users_negative": {"value": 117, "source": "project design notes (release file)"},
-    "texts": {"value": 44178, "source": PAPER_SOURCE_ABSTRACT},
-    "annotated_segments": {"value": 10306, "source": PAPER_SOURCE_ABSTRACT},
-    "n_min": {"value": 442, "source": "issue brief (study's Module I balancing)"},
-    "Qwen2.5-14B recall": {"value": 0.944, "source": PAPER_SOURCE_SUMMARY},
-    "Qwen2.5-14B (FT, Gold) recall": {"value": 0.889, "source": PAPER_SOURCE_SUMMARY},
-    "Qwen2.5-14B Silver BLEU": {"value": 0.237, "source": PAPER_SOURCE_SUMMARY},
-    "Qwen2.5-14B Gold ROUGE-1": {"value": 0.217, "source": PAPER_SOURCE_SUMMARY},
-    "Llama3-8B ROUGE-1": {"value": 0.194, "source": PAPER_SOURCE_SUMMARY},
-    "GLM4-9B-Chat ROUGE-1": {"value": 0.208, "source": PAPER_SOURCE_SUMMARY},
-}
-
-
-def paper_value(key: str) -> object:
-    """The reported value, or ``"not reported"`` (never a guess)."""
-    entry = PAPER_REPORTED.get(key)
-    return entry["value"] if entry else NOT_REPORTED
 
 
 def classification_metrics(y_true: Sequence[int], y_pred: Sequence[int]) -> dict[str, float]:
-    """Accuracy, precision, recall and F1 for the at-risk class (precision 0 when nothing is flagged)."""
+    """Accuracy, precision, recall and F1 of the at-risk class (0 where undefined)."""
+    from sklearn.metrics import accuracy_score, precision_recall_fscore_support
+
     y, p = np.asarray(y_true, dtype=int), np.asarray(y_pred, dtype=int)
     if y.shape != p.shape or y.size == 0:
         raise ValueError("y_true and y_pred must be non-empty and the same length")
-    tp = int(((p == 1) & (y == 1)).sum())
-    fp = int(((p == 1) & (y == 0)).sum())
-    fn = int(((p == 0) & (y == 1)).sum())
-    precision = tp / (tp + fp) if tp + fp else 0.0
-    recall = tp / (tp + fn) if tp + fn else 0.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return {"accuracy": float((y == p).mean()), "precision": precision, "recall": recall, "F1": f1}
+    prec, rec, f1, _ = precision_recall_fscore_support(y, p, average="binary", pos_label=1, zero_division=0)
+    return {"accuracy": float(accuracy_score(y, p)), "precision": float(prec), "recall": float(rec),
+            "F1": float(f1)}
 
 
 def bootstrap_ci(y_true: Sequence[int], y_pred: Sequence[int], *, n_boot: int = 1000,
                  level: float = 0.95, seed: int = 0) -> dict[str, tuple[float, float]]:
-    """Percentile bootstrap intervals for each metric, resampling users."""
+    """Percentile bootstrap intervals for each metric, resampling users.
+
+    Own loop rather than ``scipy.stats.bootstrap``: that resamples for one statistic at a time,
+    while here the four metrics share each resample of users (so their intervals agree).
+    """
     y, p = np.asarray(y_true, dtype=int), np.asarray(y_pred, dtype=int)
     rng = np.random.default_rng(seed)
-    draws = {m: [] for m in METRICS}
+    draws: dict[str, list[float]] = {m: [] for m in METRICS}
     for _ in range(n_boot):
         idx = rng.integers(len(y), size=len(y))
         for m, v in classification_metrics(y[idx], p[idx]).items():
@@ -83,70 +58,69 @@ def bootstrap_ci(y_true: Sequence[int], y_pred: Sequence[int], *, n_boot: int = 
     return {m: (float(np.percentile(v, lo)), float(np.percentile(v, hi))) for m, v in draws.items()}
 
 
-Method = Callable[[np.ndarray, np.ndarray], np.ndarray]  # (train_idx, test_idx) -> predictions for test
+def results_row(name: str, y_true: Sequence[int], y_pred: Sequence[int], *, seed: int = 0,
+                n_boot: int = 1000) -> dict[str, object]:
+    """Metrics and their bootstrap interval bounds as numbers (``<metric> low`` / ``<metric> high``)."""
+    point = classification_metrics(y_true, y_pred)
+    ci = bootstrap_ci(y_true, y_pred, n_boot=n_boot, seed=seed)
+    row: dict[str, object] = {"method": name, "users": len(y_true)}
+    for m in METRICS:
+        row[m] = point[m]
+        row[f"{m} low"], row[f"{m} high"] = ci[m]
+    return row
 
 
-def cross_validated_predictions(labels: Sequence[int], method: Method, *, n_splits: int = 5,
-                                seed: int = 0) -> np.ndarray:
-    """Out-of-fold predictions from a stratified K-fold over users."""
-    from sklearn.model_selection import StratifiedKFold
-
-    y = np.asarray(labels, dtype=int)
-    n_splits = min(n_splits, int(np.bincount(y).min()))
-    if n_splits < 2:
-        raise ValueError("need at least two users of each class for cross-validation")
-    pred = np.full(len(y), -1)
-    for train, test in StratifiedKFold(n_splits, shuffle=True, random_state=seed).split(np.zeros(len(y)), y):
-        pred[test] = method(train, test)
-    return pred
-
-
-def tfidf_lr_method(docs: Sequence[str], labels: Sequence[int], seed: int = 0) -> Method:
+def tfidf_lr(seed: int = 0):
     """Character 1-2-gram TF-IDF over each user's timeline + logistic regression."""
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
 
-    docs = list(docs)
-    y = np.asarray(labels, dtype=int)
-
-    def method(train: np.ndarray, test: np.ndarray) -> np.ndarray:
-        vec = TfidfVectorizer(analyzer="char", ngram_range=(1, 2), min_df=2, sublinear_tf=True,
-                              max_features=50000)
-        x_train = vec.fit_transform([docs[i] for i in train])
-        clf = LogisticRegression(C=10.0, max_iter=3000, random_state=seed).fit(x_train, y[train])
-        return clf.predict(vec.transform([docs[i] for i in test]))
-
-    return method
+    return make_pipeline(TfidfVectorizer(analyzer="char", ngram_range=(1, 2), min_df=2, sublinear_tf=True,
+                                         max_features=50000),
+                         LogisticRegression(C=10.0, max_iter=3000, random_state=seed))
 
 
-def threshold_method(scores: Sequence[float], labels: Sequence[int]) -> Method:
-    """A one-number score with an F1-optimal cut-off fitted on the training users."""
-    from helpers.cnsd.dimension_tagger import fit_threshold
-
-    s = np.asarray(scores, dtype=float)
-    y = np.asarray(labels, dtype=int)
-
-    def method(train: np.ndarray, test: np.ndarray) -> np.ndarray:
-        t = fit_threshold(s[train], y[train])
-        return (s[test] >= t).astype(int)
-
-    return method
-
-
-def embedding_lr_method(features: np.ndarray, labels: Sequence[int], seed: int = 0) -> Method:
-    """Standardised features + logistic regression (the linear probe on encoder embeddings)."""
+def embedding_lr(seed: int = 0):
+    """Standardised features + logistic regression (the probe on frozen encoder embeddings)."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    x = np.asarray(features, dtype=float)
-    y = np.asarray(labels, dtype=int)
+    return make_pipeline(StandardScaler(), LogisticRegression(C=0.5, max_iter=3000, random_state=seed))
 
-    def method(train: np.ndarray, test: np.ndarray) -> np.ndarray:
-        clf = make_pipeline(StandardScaler(), LogisticRegression(C=0.5, max_iter=3000, random_state=seed))
-        return clf.fit(x[train], y[train]).predict(x[test])
 
-    return method
+class ThresholdClassifier(ClassifierMixin, BaseEstimator):
+    """One score per user (column 0 of X) with the F1-optimal cut-off fitted on the training users."""
+
+    def fit(self, X, y):
+        from helpers.cnsd.dimension_tagger import fit_threshold
+
+        x = np.asarray(X, dtype=float).reshape(len(y), -1)[:, 0]
+        self.threshold_ = fit_threshold(x, y)
+        self.classes_ = np.array([0, 1])
+        return self
+
+    def predict(self, X):
+        x = np.asarray(X, dtype=float).reshape(-1, 1)[:, 0] if np.ndim(X) == 1 else np.asarray(X, float)[:, 0]
+        return (x >= self.threshold_).astype(int)
+
+
+def cross_validated(estimator, X, y: Sequence[int], *, n_splits: int = 5, seed: int = 0) -> np.ndarray:
+    """Out-of-fold predictions (``cross_val_predict`` over a stratified, shuffled K-fold)."""
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+
+    y = np.asarray(y, dtype=int)
+    n_splits = min(n_splits, int(np.bincount(y, minlength=2).min()))
+    if n_splits < 2:
+        raise ValueError("need at least two users of each class for cross-validation")
+    cv = StratifiedKFold(n_splits, shuffle=True, random_state=seed)
+    return cross_val_predict(estimator, X, y, cv=cv)
+
+
+def gold_to_test(estimator, X_gold, y_gold: Sequence[int], X_test) -> np.ndarray:
+    """Fit on the Gold split, predict the Test split (Table 5's protocol)."""
+    return np.asarray(estimator.fit(X_gold, np.asarray(y_gold, dtype=int)).predict(X_test), dtype=int)
 
 
 def encode_users(model_path: str | Path, timelines: Sequence[Sequence[str]], *, max_posts: int = 16,
@@ -189,25 +163,6 @@ def encode_users(model_path: str | Path, timelines: Sequence[Sequence[str]], *, 
     return np.vstack([post_vecs[owner_arr == u].mean(axis=0) for u in range(len(timelines))])
 
 
-def results_row(name: str, y_true: Sequence[int], y_pred: Sequence[int], *, seed: int = 0,
-                n_boot: int = 1000) -> dict[str, object]:
-    """Metrics and their bootstrap intervals as one table row."""
-    point = classification_metrics(y_true, y_pred)
-    ci = bootstrap_ci(y_true, y_pred, n_boot=n_boot, seed=seed)
-    row: dict[str, object] = {"method": name}
-    for m in METRICS:
-        row[m] = round(point[m], 3)
-        row[f"{m} 95% CI"] = f"[{ci[m][0]:.3f}, {ci[m][1]:.3f}]"
-    return row
-
-
-def paper_column_for(metric: str, model_key: str | None) -> object:
-    """Paper value for one metric of one of the study's models (or ``not reported``)."""
-    if model_key is None:
-        return NOT_REPORTED
-    return paper_value(f"{model_key} {metric}")
-
-
 def user_texts(timelines: Sequence[Sequence[str]], *, max_posts: int = 64, seed: int = 0) -> list[str]:
     """One string per user: up to ``max_posts`` randomly chosen posts (kept in timeline order)."""
     rng = np.random.default_rng(seed)
@@ -218,62 +173,62 @@ def user_texts(timelines: Sequence[Sequence[str]], *, max_posts: int = 64, seed:
     return out
 
 
-class FineTunedEncoderMethod:
-    """Full fine-tuning of an encoder with a classification head, once per fold (the GPU path).
+class FineTunedEncoderClassifier(ClassifierMixin, BaseEstimator):
+    """Full fine-tuning of an encoder with a classification head (the GPU path of Table 7).
 
-    The study fine-tunes ``bert-base-chinese`` on user text; here each user is
-    one sequence of sampled posts truncated to ``max_length`` tokens.  On the
-    book's CPU this is too slow at study size, so the chapter runs it only when
-    ``encoder_finetune=True`` (e.g. on Colab); the training loop is unit-tested
-    on a tiny randomly initialised BERT.  ``losses`` keeps every fold's
-    training losses for inspection.
+    The paper fine-tunes BERT-style encoders (Appendix A.5; hyper-parameters not reported).
+    X is a sequence of user texts.  ``losses_`` keeps the training losses for inspection.
     """
 
-    def __init__(self, model_path: str | Path, texts: Sequence[str], labels: Sequence[int], *,
-                 epochs: int = 3, learning_rate: float = 2e-5, max_length: int = 512,
-                 batch_size: int = 8, seed: int = 0) -> None:
-        self.model_path = str(model_path)
-        self.texts = list(texts)
-        self.y = np.asarray(labels, dtype=int)
+    def __init__(self, model_path: str = "", epochs: int = 3, learning_rate: float = 2e-5,
+                 max_length: int = 512, batch_size: int = 8, seed: int = 0) -> None:
+        self.model_path = model_path
         self.epochs = epochs
         self.learning_rate = learning_rate
         self.max_length = max_length
         self.batch_size = batch_size
         self.seed = seed
-        self.losses: list[list[float]] = []
 
-    def __call__(self, train: np.ndarray, test: np.ndarray) -> np.ndarray:
+    def _batch(self, texts):
+        enc = self.tokenizer_(list(texts), padding=True, truncation=True, max_length=self.max_length,
+                              return_tensors="pt")
+        return {k: v.to(self.device_) for k, v in enc.items()}
+
+    def fit(self, X, y):
         import torch
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
         torch.manual_seed(self.seed)
-        device = "cuda" if torch.cuda.is_available() else "cpu"
-        tokenizer = AutoTokenizer.from_pretrained(self.model_path)
-        model = AutoModelForSequenceClassification.from_pretrained(self.model_path, num_labels=2).to(device)
-        optimizer = torch.optim.AdamW(model.parameters(), lr=self.learning_rate)
+        texts, y = list(X), np.asarray(y, dtype=int)
+        self.device_ = "cuda" if torch.cuda.is_available() else "cpu"
+        self.tokenizer_ = AutoTokenizer.from_pretrained(str(self.model_path))
+        model = AutoModelForSequenceClassification.from_pretrained(str(self.model_path), num_labels=2)
+        self.model_ = model.to(self.device_)
+        optimizer = torch.optim.AdamW(self.model_.parameters(), lr=self.learning_rate)
         rng = np.random.default_rng(self.seed)
-        fold_losses: list[float] = []
-
-        def batch(idx):
-            enc = tokenizer([self.texts[i] for i in idx], padding=True, truncation=True,
-                            max_length=self.max_length, return_tensors="pt")
-            return {k: v.to(device) for k, v in enc.items()}
-
-        model.train()
+        self.losses_: list[float] = []
+        self.model_.train()
         for _ in range(self.epochs):
-            order = rng.permutation(train)
+            order = rng.permutation(len(texts))
             for start in range(0, len(order), self.batch_size):
                 idx = order[start:start + self.batch_size]
-                out = model(**batch(idx), labels=torch.tensor(self.y[idx], device=device))
+                out = self.model_(**self._batch([texts[i] for i in idx]),
+                                  labels=torch.tensor(y[idx], device=self.device_))
                 out.loss.backward()
                 optimizer.step()
                 optimizer.zero_grad()
-                fold_losses.append(float(out.loss.detach().cpu()))
-        self.losses.append(fold_losses)
-        model.eval()
+                self.losses_.append(float(out.loss.detach().cpu()))
+        self.classes_ = np.array([0, 1])
+        return self
+
+    def predict(self, X):
+        import torch
+
+        texts = list(X)
+        self.model_.eval()
         preds = []
         with torch.no_grad():
-            for start in range(0, len(test), self.batch_size):
-                logits = model(**batch(test[start:start + self.batch_size])).logits
+            for start in range(0, len(texts), self.batch_size):
+                logits = self.model_(**self._batch(texts[start:start + self.batch_size])).logits
                 preds.append(logits.argmax(-1).cpu().numpy())
         return np.concatenate(preds)

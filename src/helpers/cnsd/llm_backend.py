@@ -55,7 +55,7 @@ class OpenAICompatibleBackend:
     def __init__(self, base_url: str, model: str, *, api_key_env: str = "OPENAI_API_KEY",
                  cache_dir: str | Path | None = None, max_retries: int = 4, backoff_s: float = 1.0,
                  max_backoff_s: float = 30.0, requests_per_minute: float | None = None,
-                 timeout_s: float = 120.0, temperature: float = 0.0, max_tokens: int = 1024,
+                 timeout_s: float = 120.0, temperature: float = 0.7, max_tokens: int = 1024,
                  require_key: bool = False) -> None:
         if not base_url.startswith(("http://", "https://")):
             raise ValueError(f"base_url must start with http:// or https://, got {base_url!r}")
@@ -143,7 +143,7 @@ class TransformersBackend:
     """A local causal LM (e.g. Qwen2.5-Instruct on Colab) through its chat template."""
 
     def __init__(self, model_path: str | Path, *, max_new_tokens: int = 512, device: str | None = None,
-                 adapter_path: str | Path | None = None) -> None:
+                 adapter_path: str | Path | None = None, temperature: float = 0.7) -> None:
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -158,6 +158,7 @@ class TransformersBackend:
             model = PeftModel.from_pretrained(model, str(adapter_path))
         self.model = model.to(self.device).eval()
         self.max_new_tokens = max_new_tokens
+        self.temperature = temperature
 
     def chat(self, messages: Sequence[Message]) -> str:
         import torch
@@ -167,7 +168,9 @@ class TransformersBackend:
         prompt = render_prompt(self.tokenizer, list(messages), add_generation_prompt=True)
         enc = self.tokenizer(prompt, return_tensors="pt").to(self.device)
         with torch.no_grad():
-            out = self.model.generate(**enc, max_new_tokens=self.max_new_tokens, do_sample=False,
+            sampling = {"do_sample": True, "temperature": self.temperature} if self.temperature > 0 else {
+                "do_sample": False}
+            out = self.model.generate(**enc, max_new_tokens=self.max_new_tokens, **sampling,
                                       pad_token_id=self.tokenizer.pad_token_id or self.tokenizer.eos_token_id)
         return self.tokenizer.decode(out[0, enc["input_ids"].shape[1]:], skip_special_tokens=True)
 
@@ -175,42 +178,94 @@ class TransformersBackend:
 _TASK_RE = re.compile(r"【任务：(核实|总结)】")
 _DIM_RE = re.compile(r"【维度：([^】]+)】")
 _POST_RE = re.compile(r"【帖子】(.*)", re.S)
-_TEXT_RE = re.compile(r"^text_\d+\s*[:：]\s?(.*)$", re.M)
+_TOTAL_RE = re.compile(r"【帖子总数】(\d+)")
+_VERIFIED_RE = re.compile(r"^text_(\d+)（(.*?)）：(.*)$", re.M)
+_ALL_RE = re.compile(r"^text_(\d+)：(.*)$", re.M)
 
 
 class LexiconBackend:
     """The offline default: answers Module II prompts with the transparent tagger.
 
-    It reads the same prompts an LLM would get (task tag, dimension, posts as
-    ``text_N:`` lines) so the pipeline code path is identical; it is a rule
-    baseline, reported as such.
+    It reads the same prompts an LLM would get (task tag, dimension, evidence, posts) so the
+    pipeline code path is identical; it is a rule baseline, reported as such.
+
+    * verification: "是" when the tagger finds the dimension in the post;
+    * summary of verified posts: cites each listed post under its dimensions with the
+      labeller's evidence as the note; answers "是" when the verified posts make up at least
+      ``threshold`` of the user's posts;
+    * plain few-shot summary (all posts, no labels): tags every post itself.
     """
 
     name = "lexicon-rules"
 
-    def __init__(self, threshold: float = 0.1) -> None:
+    def __init__(self, threshold: float = 0.1, max_cited: int = 12) -> None:
         self.threshold = threshold
+        self.max_cited = max_cited
+
+    def _verify(self, prompt: str) -> str:
+        from helpers.cnsd.dataset_io import DIMENSION_ZH
+        from helpers.cnsd.dimension_tagger import tag_post
+
+        dim_m, post_m = _DIM_RE.search(prompt), _POST_RE.search(prompt)
+        if not dim_m or not post_m:
+            raise BackendError("verification prompt lacks 【维度：…】 or 【帖子】")
+        key = {v: k for k, v in DIMENSION_ZH.items()}.get(dim_m.group(1).strip())
+        if key is None:
+            raise BackendError(f"unknown dimension {dim_m.group(1)!r}")
+        tags = tag_post(post_m.group(1).strip())
+        if key in tags.dims:
+            return f"是。帖子中出现了词表中的“{tags.evidence(key)}”。"
+        return "否。帖子中没有该维度的词表词语，或语境为一时情绪。"
+
+    def _summarise(self, prompt: str) -> str:
+        from helpers.cnsd.dataset_io import (
+            DIMENSION_KEYS,
+            DIMENSION_ZH,
+            format_output,
+            format_section,
+        )
+        from helpers.cnsd.dimension_tagger import tag_post
+
+        total_m = _TOTAL_RE.search(prompt)
+        if not total_m:
+            raise BackendError("summary prompt lacks 【帖子总数】")
+        total = int(total_m.group(1))
+        zh_to_key = {v: k for k, v in DIMENSION_ZH.items()}
+        cited: dict[str, list[tuple[int, str]]] = {k: [] for k in DIMENSION_KEYS}
+        posts_with: set[int] = set()
+        body = prompt.split("【金标准示例】", 1)[-1]
+        body = body.split("【已复核的帖子", 1)[-1] if "【已复核的帖子" in body else body.split("【该用户的全部帖子】", 1)[-1]
+        verified = _VERIFIED_RE.findall(body)
+        if verified:
+            for index, labels, _post in verified:
+                for part in labels.split("、"):
+                    name, _, evidence = part.partition("；")
+                    key = zh_to_key.get(name.strip())
+                    if key:
+                        posts_with.add(int(index))
+                        cited[key].append((int(index), evidence.strip()[:20]))
+        else:
+            for index, post in _ALL_RE.findall(body):
+                tags = tag_post(post)
+                for key in tags.dims:
+                    posts_with.add(int(index))
+                    cited[key].append((int(index), tags.evidence(key)))
+        share = len(posts_with) / total if total else 0.0
+        answer = int(share >= self.threshold)
+        sections = {}
+        for key in DIMENSION_KEYS:
+            items = cited[key][: self.max_cited]
+            sections[key] = format_section(f"共{len(cited[key])}条帖子涉及该维度。", items) if items else "未见相关表达。"
+        overall = (f"有证据的帖子占{share:.0%}，" + ("多个维度相互印证，提示存在抑郁风险。" if answer
+                                                 else "未见持续的抑郁信号。"))
+        return format_output(answer, sections, overall)
 
     def chat(self, messages: Sequence[Message]) -> str:
-        from helpers.cnsd.dataset_io import DIMENSION_ZH
-        from helpers.cnsd.dimension_tagger import structured_analysis, tag_post
-
         prompt = messages[-1]["content"]
         task = _TASK_RE.search(prompt)
         if not task:
             raise BackendError("LexiconBackend understands only Module II prompts (【任务：核实】/【任务：总结】)")
-        if task.group(1) == "核实":
-            dim_m, post_m = _DIM_RE.search(prompt), _POST_RE.search(prompt)
-            if not dim_m or not post_m:
-                raise BackendError("verification prompt lacks 【维度：…】 or 【帖子】")
-            zh_to_key = {v: k for k, v in DIMENSION_ZH.items()}
-            key = zh_to_key.get(dim_m.group(1).strip())
-            if key is None:
-                raise BackendError(f"unknown dimension {dim_m.group(1)!r}")
-            ok = key in tag_post(post_m.group(1).strip()).dims
-            return "是。规则匹配到该维度的词语。" if ok else "否。没有匹配到该维度的词语，或语境为一时抱怨。"
-        posts = _TEXT_RE.findall(prompt)
-        return structured_analysis(posts, threshold=self.threshold)
+        return self._verify(prompt) if task.group(1) == "核实" else self._summarise(prompt)
 
 
 def make_backend(kind: str = "lexicon", **kwargs) -> ChatBackend:

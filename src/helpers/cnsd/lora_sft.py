@@ -24,7 +24,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-STUDY_SETTINGS = {"model": "Qwen2.5-14B", "epochs": 1, "learning_rate": 5e-5, "method": "LoRA"}
+from helpers.study import cnsd as _study
+
+STUDY_SETTINGS = {k: _study.MODULE_I[k] for k in ("model", "epochs", "learning_rate", "method")}
 
 #: ChatML, the template Qwen2.5 uses; set on the tiny tokenizer so the code path is the real one.
 CHATML_TEMPLATE = (

@@ -1,25 +1,23 @@
-"""Module I data preparation: balanced per-dimension instruction data for supervised fine-tuning.
+"""Module I data preparation (Section 4.1, Appendix A.2-A.4): balanced dimension-labelling data.
 
-The study trains a labeller that, given one post and one dimension, says
-whether the post shows that dimension.  Its data recipe, reproduced here:
+The paper's recipe, step by step, as implemented here:
 
-1. **Positive sets.**  For each of the six dimensions, the posts of at-risk
-   users that carry evidence for it (expert-annotated segments in the study;
-   planted spans or tagger evidence here, chosen by the caller).
-2. **Balancing to n_min.**  The rarest dimension sets the size: every
-   dimension is down-sampled to ``n_min = min_d |P_d|`` positives so the
-   labeller does not learn the dimension prior.  The study's n_min (442) is a
-   property of its data; ours is computed, never copied.
-3. **Negatives.**  For each dimension, ``n_min`` posts sampled from
-   *not-at-risk* users whose posts show *no* dimension evidence, so a "否"
-   example is not secretly a positive.
-4. **Instructions.**  Each example is wrapped in one of many Chinese
-   instruction paraphrases (written for this project) so the model learns the
-   task rather than one prompt string.
-5. **Format.**  One JSON object per line with a ``messages`` list of
-   ``{"role", "content"}`` turns (system/user/assistant).  TRL's ``SFTTrainer``
-   reads this natively; LLaMA-Factory reads it as a ``sharegpt``-formatted
-   dataset through the ``dataset_info.json`` written beside it.
+1. ``S_k``: posts of **Gold positive** users with at least one annotated span of dimension
+   ``D_k`` (the Gold file cites them as ``text_N[note]`` in dimension *k*'s section).
+2. ``n_min = min_k |S_k|`` (442 in the paper, the medical-expressions dimension; ours is
+   computed, never copied).
+3. Every ``S_k`` larger than ``n_min`` is randomly down-sampled to ``n_min``: 6 × n_min
+   positive examples.  The target names the dimension and the annotated evidence span,
+   in one of 20 positive label expressions.
+4. Negatives: the posts of **Gold negative** users, minus every post annotated with any
+   dimension, sampled uniformly to 6 × n_min, each with one of 20 negative expressions.
+5. Every example's instruction is the task instruction (all six dimensions with their
+   primary/secondary level) plus one of 20 supplementary instructions chosen at random.
+
+All instruction and label wording below was written for this project (the appendix's
+sentences are not copied).  The file is alpaca-formatted JSON with a ``dataset_info.json``
+entry that LLaMA-Factory (the paper's framework) loads as is; see
+:mod:`helpers.cnsd.llamafactory_format`.
 """
 
 from __future__ import annotations
@@ -32,154 +30,225 @@ import numpy as np
 import pandas as pd
 
 from helpers.cnsd.dataset_io import DIMENSION_KEYS, DIMENSION_ZH
+from helpers.study import cnsd as study
 
-SYSTEM_PROMPT = "你是一名协助心理学研究的文本标注助手，只依据帖子内容作答，不做医学诊断。"
+SYSTEM_PROMPT = "你是协助心理学研究的文本标注助手。只依据帖子文字作答，所作判断不构成任何医学诊断。"
+LEVEL_ZH = {"primary": "主要判断标准", "secondary": "次要判断标准"}
 
-#: Instruction paraphrases (project-written).  Slots: {dim} dimension name, {post} the post.
-INSTRUCTION_TEMPLATES: tuple[str, ...] = (
-    "请判断下面这条社交媒体帖子是否体现了“{dim}”这一维度。先回答“是”或“否”，再简要说明依据。\n帖子：{post}",
-    "阅读以下帖子，判断其中有没有与“{dim}”相关的表达，回答是或否并给出理由。\n帖子内容：{post}",
-    "任务：维度标注。维度：{dim}。帖子：{post}\n请输出“是”或“否”，并用一句话解释。",
-    "下面是一位用户发布的内容：{post}\n这条内容是否反映了{dim}？请回答是/否，并指出相关片段。",
-    "作为心理学研究的标注员，请评估这条帖子是否包含“{dim}”方面的信号。\n{post}\n答案（是/否）及依据：",
-    "帖子：“{post}”\n问题：该帖子是否涉及{dim}？请先给出是或否，再说明原因。",
-    "请只根据文字本身判断：这段话里有没有{dim}的迹象？\n文本：{post}",
-    "判断任务——维度“{dim}”。待判断文本如下：{post}\n请回答：是 / 否，并摘出支持判断的原文。",
-    "以下帖子来自中文社交媒体。请检查它是否表现出{dim}，回答“是”或“否”并附一句解释。\n{post}",
-    "你需要给帖子打维度标签。当前维度为“{dim}”。\n帖子正文：{post}\n该帖子属于这一维度吗？",
-    "请识别这条微博式短文是否含有{dim}相关内容（是/否），并说明理由：{post}",
-    "根据下列内容，判断发帖人是否在表达{dim}方面的信息。请给出是或否，以及判断依据。\n内容：{post}",
+
+def task_instruction() -> str:
+    """The fixed part: the six dimensions with their level (Appendix A.4's structure)."""
+    lines = [f"- {DIMENSION_ZH[d.key]}（{LEVEL_ZH[d.level]}）" for d in study.DIMENSIONS]
+    return "本任务涉及抑郁相关的六个维度：\n" + "\n".join(lines)
+
+
+#: 20 supplementary instructions (one is appended to the task instruction at random).
+SUPPLEMENTARY_INSTRUCTIONS: tuple[str, ...] = (
+    "请判断下面这段文字是否体现了上述六个维度中的任何一个，并简要说明依据；若都不符合，请说明它不属于任何维度。",
+    "阅读下面的帖子，看它是否落入上面列出的某个维度，给出简短理由；如果哪个维度都不沾，就直接说明。",
+    "请逐一对照这六个维度检查下面的文字，指出它属于哪个维度及原因；都不属于时请明确写出。",
+    "下面是一条社交媒体帖子。它是否表现出以上任一维度？请用一句话说明；若没有，请注明不属于任何维度。",
+    "请根据以上维度定义，判断下列文本归属哪个维度并解释；若不属于任何维度，也请说明。",
+    "对下面这条内容做维度判断：符合哪个维度、凭什么；如果六个维度都不符合，请写明。",
+    "请阅读以下文字，说明它是否含有六个维度之一的表达，并引出相关字句；若无，请说明该文本不涉及任何维度。",
+    "判断下面的帖子与上述六个维度的关系：属于哪一个，依据是什么；全不相关时请直接指出。",
+    "请检查下文是否出现以上任何一种抑郁相关表达，给出维度名称和简要依据；没有的话请注明。",
+    "请对下列帖子进行维度标注：若符合某个维度，写出维度及文本依据；若不符合，写明不属于任何维度。",
+    "仔细读下面这段话，判断它有没有体现上述维度中的某一个，并给出理由；若没有，请如实说明。",
+    "以下文本是否包含六个维度中的任意一种？请回答所属维度并引用依据；若不包含，请说明。",
+    "请用上面的六个维度来衡量下面的帖子：它归入哪个维度、为什么；若无法归入，请写明不属于任何维度。",
+    "请判断这条帖子是否表达了以上某一维度的内容，并简单解释；如果没有，请说明它与各维度都无关。",
+    "阅读下文并作答：它属于上述哪个维度？依据是哪句话？若不属于任何维度，请直接说明。",
+    "请分析下面的文字是否符合六个维度之一，并给出一句话的依据；若均不符合，请注明。",
+    "针对下列帖子，请判断其是否涉及上述维度之一并说明理由；不涉及时请写明不属于任何维度。",
+    "请确认下面这段内容是否体现了以上任一抑郁相关维度，并写出依据；若没有体现，请说明。",
+    "请看下面的帖子，判断是否能归入上述六个维度中的一个，并说明理由；不能归入时请直接写出。",
+    "下面的文本需要维度判定：如属于某一维度，请写出维度与证据；如不属于，请注明不属于任何维度。",
 )
 
-POSITIVE_ANSWERS: tuple[str, ...] = (
-    "是。帖子中“{span}”体现了{dim}。",
-    "是。依据：“{span}”。",
-    "是，相关片段为“{span}”，属于{dim}。",
+#: 20 positive label expressions; slots {dim} (dimension) and {evidence} (annotated span).
+POSITIVE_EXPRESSIONS: tuple[str, ...] = (
+    "这条帖子属于“{dim}”，因为它提到了“{evidence}”。",
+    "该文本可归入“{dim}”维度，依据是其中的“{evidence}”。",
+    "判断为“{dim}”：文中写到“{evidence}”。",
+    "属于“{dim}”。理由：帖子里出现了“{evidence}”。",
+    "这段文字体现了“{dim}”，相关表述为“{evidence}”。",
+    "本帖归入“{dim}”，因为作者写道“{evidence}”。",
+    "维度：“{dim}”。证据：“{evidence}”。",
+    "帖子中“{evidence}”这一表达，说明它属于“{dim}”。",
+    "可以归为“{dim}”，关键在于“{evidence}”这句话。",
+    "该帖子涉及“{dim}”，文中的“{evidence}”是直接依据。",
+    "它属于“{dim}”维度，因为提到“{evidence}”。",
+    "从“{evidence}”来看，这条内容属于“{dim}”。",
+    "符合“{dim}”：帖子出现了“{evidence}”的表述。",
+    "这是一条“{dim}”相关的帖子，依据为“{evidence}”。",
+    "归类：“{dim}”；支持这一判断的原文是“{evidence}”。",
+    "文本提到“{evidence}”，因此属于“{dim}”。",
+    "该内容体现“{dim}”，因为其中说到“{evidence}”。",
+    "帖子属于“{dim}”这一维度，证据是“{evidence}”。",
+    "判断结果：“{dim}”。原因：作者提到“{evidence}”。",
+    "这段话落在“{dim}”维度，文中“{evidence}”即为依据。",
 )
-NEGATIVE_ANSWERS: tuple[str, ...] = (
-    "否。帖子内容为日常分享，没有体现{dim}。",
-    "否。未发现与{dim}相关的表达。",
-    "否，这条帖子不涉及{dim}。",
+
+#: 20 negative label expressions: no evidence for any dimension.
+NEGATIVE_EXPRESSIONS: tuple[str, ...] = (
+    "这条帖子没有体现任何抑郁相关维度。",
+    "文中找不到与六个维度相关的表达，不属于任何维度。",
+    "该文本是日常内容，不涉及上述任一维度。",
+    "未发现负面情绪或其他维度的证据，不归入任何维度。",
+    "这段文字与六个维度都无关。",
+    "帖子里没有可作为依据的相关表述，因此不属于任何维度。",
+    "判断结果：不属于任何维度。",
+    "本帖不包含抑郁相关的表达，六个维度均不符合。",
+    "没有看到与这些维度有关的内容，不作归类。",
+    "该内容不体现任何一个维度。",
+    "文本中不存在支持任一维度的证据。",
+    "这条内容属于一般分享，与抑郁相关维度无关。",
+    "六个维度都找不到对应的表述，因此不归入任何维度。",
+    "帖子没有流露负面情绪，也不涉及其他维度。",
+    "经判断，该文本不属于上述任何维度。",
+    "此帖未出现与维度相关的字句。",
+    "文中没有相关证据，不能归入任何维度。",
+    "这段话不符合六个维度中的任何一个。",
+    "没有发现任何维度的迹象，不属于任何维度。",
+    "该帖子与抑郁相关的六个维度均无关联。",
 )
 
 
 @dataclass
 class Module1Data:
-    """The balanced examples, their counts and the computed n_min."""
+    """The balanced examples, the per-dimension pool sizes and the computed n_min."""
 
-    examples: pd.DataFrame  # dimension, polarity, text, user_key, post_index, template_id
+    examples: pd.DataFrame  # dimension, polarity, text, evidence, user_key, post_index, supp_id, expr_id
     n_min: int
     positive_counts: dict[str, int]
     negative_pool: int
 
 
-def positive_sets(posts: pd.DataFrame, evidence: np.ndarray) -> dict[str, pd.DataFrame]:
-    """Posts of at-risk users with evidence for each dimension.
+def positive_sets(posts: pd.DataFrame, evidence: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """``S_k``: Gold positive users' posts cited for dimension *k*, with the cited note as evidence.
 
-    ``posts`` has ``user_key, label, post_index, text``; ``evidence`` is the
-    posts × six boolean matrix (planted truth, expert annotation or tagger).
+    ``posts``: ``user_key, label, post_index, text``; ``evidence``: a
+    :func:`helpers.cnsd.dataset_io.gold_evidence_frame`.  A post cited twice for the same
+    dimension counts once (its notes are joined).
     """
-    if len(posts) != len(evidence):
-        raise ValueError(f"posts ({len(posts)}) and evidence ({len(evidence)}) differ in length")
-    at_risk = posts["label"].to_numpy() == 1
-    return {d: posts[at_risk & evidence[:, j]] for j, d in enumerate(DIMENSION_KEYS)}
+    ev = evidence[evidence["label"] == 1]
+    merged = ev.merge(posts[["user_key", "post_index", "text"]], on=["user_key", "post_index"], how="inner")
+    out = {}
+    for d in DIMENSION_KEYS:
+        sub = merged[merged["dimension"] == d]
+        sub = (sub.groupby(["user_key", "post_index", "text"], sort=False)["note"]
+               .agg(lambda s: "；".join(dict.fromkeys(s))).reset_index()
+               .rename(columns={"note": "evidence"}))
+        out[d] = sub
+    return out
 
 
-def build_module1(posts: pd.DataFrame, evidence: np.ndarray, *, seed: int = 0,
+def build_module1(posts: pd.DataFrame, evidence: pd.DataFrame, *, seed: int = 0,
                   n_min: int | None = None) -> Module1Data:
-    """Balance every dimension to n_min positives and n_min clean negatives (steps 1-3)."""
+    """Steps 1-4 on the Gold split.  ``n_min`` caps the computed value (for small runs)."""
     rng = np.random.default_rng(seed)
     sets = positive_sets(posts, evidence)
     counts = {d: len(s) for d, s in sets.items()}
     computed = min(counts.values())
     if computed == 0:
-        empty = [d for d, c in counts.items() if c == 0]
-        raise ValueError(f"no positive posts for dimension(s) {empty}: cannot balance Module I data")
+        empty = [DIMENSION_ZH[d] for d, c in counts.items() if c == 0]
+        raise ValueError(f"no annotated Gold positive posts for {empty}: cannot balance Module I data")
     n = computed if n_min is None else min(n_min, computed)
-    clean = (posts["label"].to_numpy() == 0) & ~evidence.any(axis=1)
-    pool = posts[clean]
-    if len(pool) < n:
-        raise ValueError(f"only {len(pool)} evidence-free posts of not-at-risk users; need {n}")
+    cited = set(zip(evidence["user_key"], evidence["post_index"].astype(int), strict=True))
+    neg_users = posts["label"].to_numpy() == 0
+    clean = np.array([(k, int(i)) not in cited for k, i in zip(posts["user_key"], posts["post_index"],
+                                                               strict=True)])
+    pool = posts[neg_users & clean]
+    if len(pool) < 6 * n:
+        raise ValueError(f"only {len(pool)} unannotated posts of Gold negative users; need 6 × {n} = {6 * n}")
     frames = []
     for d in DIMENSION_KEYS:
         pos = sets[d].iloc[rng.choice(len(sets[d]), size=n, replace=False)]
-        neg = pool.iloc[rng.choice(len(pool), size=n, replace=False)]
         frames.append(pos.assign(dimension=d, polarity=1))
-        frames.append(neg.assign(dimension=d, polarity=0))
+    neg = pool.iloc[rng.choice(len(pool), size=6 * n, replace=False)]
+    frames.append(neg[["user_key", "post_index", "text"]].assign(
+        dimension=np.repeat(DIMENSION_KEYS, n), polarity=0, evidence=""))
     examples = pd.concat(frames, ignore_index=True)
-    examples["template_id"] = rng.integers(len(INSTRUCTION_TEMPLATES), size=len(examples))
+    examples["supp_id"] = rng.integers(len(SUPPLEMENTARY_INSTRUCTIONS), size=len(examples))
+    examples["expr_id"] = rng.integers(len(POSITIVE_EXPRESSIONS), size=len(examples))
     examples = examples.sample(frac=1.0, random_state=int(rng.integers(2**31))).reset_index(drop=True)
-    cols = ["dimension", "polarity", "text", "user_key", "post_index", "template_id"]
+    cols = ["dimension", "polarity", "text", "evidence", "user_key", "post_index", "supp_id", "expr_id"]
     return Module1Data(examples=examples[cols], n_min=n, positive_counts=counts, negative_pool=len(pool))
 
 
-def to_messages(row: pd.Series, rng: np.random.Generator) -> dict:
-    """One example as a chat: system rule, instruction with the post, the expected answer."""
-    dim = DIMENSION_ZH[row["dimension"]]
-    prompt = INSTRUCTION_TEMPLATES[int(row["template_id"])].format(dim=dim, post=row["text"])
+def instruction(supp_id: int) -> str:
+    """Task instruction + supplementary instruction number ``supp_id``."""
+    return f"{task_instruction()}\n\n{SUPPLEMENTARY_INSTRUCTIONS[int(supp_id)]}"
+
+
+def target(row: pd.Series | dict) -> str:
+    """The expected answer: dimension and evidence for positives, 'no dimension' for negatives."""
     if row["polarity"]:
-        span = row["text"] if len(row["text"]) <= 40 else row["text"][:40] + "…"
-        answer = POSITIVE_ANSWERS[rng.integers(len(POSITIVE_ANSWERS))].format(dim=dim, span=span)
-    else:
-        answer = NEGATIVE_ANSWERS[rng.integers(len(NEGATIVE_ANSWERS))].format(dim=dim)
-    return {"messages": [
-        {"role": "system", "content": SYSTEM_PROMPT},
-        {"role": "user", "content": prompt},
-        {"role": "assistant", "content": answer},
-    ]}
+        return POSITIVE_EXPRESSIONS[int(row["expr_id"])].format(dim=DIMENSION_ZH[row["dimension"]],
+                                                                evidence=row["evidence"])
+    return NEGATIVE_EXPRESSIONS[int(row["expr_id"]) % len(NEGATIVE_EXPRESSIONS)]
 
 
-def write_sft_files(data: Module1Data, folder: str | Path, *, name: str = "cnsd_module1",
-                    seed: int = 0) -> dict[str, Path]:
-    """Write ``<name>.jsonl`` (messages format) and a LLaMA-Factory ``dataset_info.json``.
+def to_alpaca(row: pd.Series | dict) -> dict[str, str]:
+    """One example as an alpaca record (no user keys: only instruction, post and answer)."""
+    return {"instruction": instruction(row["supp_id"]), "input": row["text"], "output": target(row),
+            "system": SYSTEM_PROMPT}
 
-    No user keys go into the training file: only the instruction, post and answer.
-    """
+
+DATASET_INFO_COLUMNS = {"prompt": "instruction", "query": "input", "response": "output", "system": "system"}
+
+
+def write_sft_files(data: Module1Data, folder: str | Path, *, name: str = "cnsd_module1") -> dict[str, Path]:
+    """Write ``<name>.json`` (alpaca records) and ``dataset_info.json`` registering it as ``name``."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(seed)
-    jsonl = folder / f"{name}.jsonl"
-    with jsonl.open("w", encoding="utf-8") as fh:
-        for _, row in data.examples.iterrows():
-            fh.write(json.dumps(to_messages(row, rng), ensure_ascii=False) + "\n")
-    info = {
-        name: {
-            "file_name": jsonl.name,
-            "formatting": "sharegpt",
-            "columns": {"messages": "messages"},
-            "tags": {"role_tag": "role", "content_tag": "content", "user_tag": "user",
-                     "assistant_tag": "assistant", "system_tag": "system"},
-        }
-    }
+    records = [to_alpaca(row) for row in data.examples.to_dict("records")]
+    path = folder / f"{name}.json"
+    path.write_text(json.dumps(records, ensure_ascii=False, indent=1), encoding="utf-8")
+    info = {name: {"file_name": path.name, "formatting": "alpaca", "columns": DATASET_INFO_COLUMNS}}
     info_path = folder / "dataset_info.json"
     info_path.write_text(json.dumps(info, ensure_ascii=False, indent=2), encoding="utf-8")
-    return {"jsonl": jsonl, "dataset_info": info_path}
+    return {"data": path, "dataset_info": info_path}
 
 
-def read_sft_jsonl(path: str | Path) -> list[list[dict]]:
-    """Read a messages JSONL back, checking each line's shape (clear error naming the line)."""
-    conversations = []
-    for lineno, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        record = json.loads(line)
-        msgs = record.get("messages") if isinstance(record, dict) else None
-        if not isinstance(msgs, list) or not msgs or not all(
-            isinstance(m, dict) and {"role", "content"} <= set(m) for m in msgs
-        ):
-            raise ValueError(f"{path} line {lineno}: expected {{'messages': [{{'role', 'content'}}, …]}}")
-        if msgs[-1]["role"] != "assistant":
-            raise ValueError(f"{path} line {lineno}: the last turn must be the assistant's answer")
-        conversations.append(msgs)
-    return conversations
+def write_llamafactory_config(folder: str | Path, *, model: str, name: str = "cnsd_module1",
+                              output_dir: str = "saves/cnsd-module1-lora") -> Path:
+    """A ``llamafactory-cli train`` YAML with the paper's settings (Section 4.1 / 5.2).
+
+    LoRA rank, alpha and batch size are not reported by the paper, so they are left at
+    LLaMA-Factory's defaults rather than invented.
+    """
+    folder = Path(folder)
+    settings = {
+        "model_name_or_path": model, "stage": "sft", "do_train": "true", "finetuning_type": "lora",
+        "lora_target": "all", "dataset": name, "dataset_dir": str(folder), "template": "qwen",
+        "num_train_epochs": float(study.MODULE_I["epochs"]), "learning_rate": study.MODULE_I["learning_rate"],
+        "output_dir": output_dir,
+    }
+    import yaml
+
+    settings["do_train"] = True
+    path = folder / "llamafactory_lora_sft.yaml"
+    path.write_text(yaml.safe_dump(settings, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def read_sft_conversations(folder: str | Path, name: str = "cnsd_module1") -> list[list[dict]]:
+    """Validate the folder as LLaMA-Factory would, then return the chats it would build."""
+    from helpers.cnsd.llamafactory_format import alpaca_to_messages, validate_entry
+
+    report = validate_entry(folder, name)
+    records = json.loads(Path(report["file"]).read_text(encoding="utf-8"))
+    return [alpaca_to_messages(r, report["columns"]) for r in records]
 
 
 def summary_table(data: Module1Data) -> pd.DataFrame:
-    """Per-dimension counts: available positives, kept positives, negatives."""
+    """Per dimension: |S_k| available, positives kept (n_min) and negatives assigned."""
     rows = []
     for d in DIMENSION_KEYS:
         sub = data.examples[data.examples["dimension"] == d]
-        rows.append({"dimension": DIMENSION_ZH[d], "available positives": data.positive_counts[d],
-                     "kept positives": int(sub["polarity"].sum()),
+        rows.append({"dimension": DIMENSION_ZH[d], "|S_k| (Gold positive posts)": data.positive_counts[d],
+                     "positives kept": int(sub["polarity"].sum()),
                      "negatives": int((sub["polarity"] == 0).sum())})
     return pd.DataFrame(rows)
