@@ -496,8 +496,13 @@ def load_power_sweep(sweep_dir: Any, filename: str = "power_grid.csv") -> pd.Dat
 
 def at_design(table: pd.DataFrame, n_posts: int, comments_per_post: float | None = None,
               sentiment_r2: float | None = None) -> pd.DataFrame:
-    """Rows of the grid nearest to a given design (exact where the grid has it)."""
+    """Rows of the grid nearest to a given design (exact where the grid has it).
+
+    Without ``sentiment_r2`` the best simulated sentiment model (largest R²) is taken.
+    """
     out = table.copy()
+    if sentiment_r2 is None:
+        sentiment_r2 = float(out["sentiment_r2"].max())
     out["_d"] = (np.log(out["n_posts"]) - np.log(n_posts)).abs()
     if comments_per_post is not None:
         out["_d"] += (out["comments_per_post"] - comments_per_post).abs() / max(comments_per_post, 1)
