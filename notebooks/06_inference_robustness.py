@@ -91,6 +91,10 @@ curve_min_comment_lengths = "30,50"
 curve_families = "lmm,nb_mixed,nb_fixed"
 curve_max_specs = 0  # per outcome, sampled at random, the specification of the study always kept (0: by scale)
 curve_sweep = ""  # folder of a finished specification-curve sweep to add its runs
+curve_map_counting = "full,fractional"  # co-occurrence counting of the maps
+curve_map_top_n = "50,100,150"  # terms per map
+curve_map_min_occurrences = "2,3,5"
+curve_map_categories = "study_bands,terciles"  # how posts are split into negative and positive
 
 # %% tags=["remove-cell"]
 # Opened on its own on Colab, the chapter first runs chapters 01 and 02, which it reads from.
@@ -465,6 +469,45 @@ if not curve_table.empty:
             sc.curve_figure(curve_table, outcome, alpha=alpha).show()
 
 # %% [markdown]
+# ### The maps: co-occurrence counting and term selection
+#
+# The semantic maps of chapter 04 rest on choices the study did not report: full or fractional
+# co-occurrence counting, how many terms a map keeps, and how often a term must occur. The
+# post categories themselves can also be drawn differently. No test compares two maps, so the
+# curve follows the two contrasts between the negative-post and the positive-post map that the
+# study's numbers imply. The first is the log ratio of their total link strengths; in the study
+# the negative map is far denser. The second is the same ratio per comment mapped, which is
+# nearly equal in the study. The share of map specifications with the study's sign is
+# reported for each. Comments are segmented with chapter 04's default tokenizer.
+
+# %% tags=["remove-stderr"]
+map_table = pd.DataFrame()
+map_summary = pd.DataFrame()
+if "curve" in parts:
+    from helpers.networks.segmenter import ChineseTokenizer
+
+    clean_comments = pd.read_parquet(layout.clean / "comments.parquet", columns=["comment_id", "text"])
+    terms = dict(zip(clean_comments["comment_id"], ChineseTokenizer().tokenize_many(clean_comments["text"].tolist()),
+                     strict=True))
+    map_tables = []
+    for source in sources:
+        comments_src = data.comments[source]
+        post_scores = data.posts[source].set_index("note_id")["post_sentiment"]
+        merged = comments_src.assign(post_score=comments_src["note_id"].map(post_scores)).dropna(subset=["post_score"])
+        map_tables.append(sc.map_curve(
+            [terms.get(cid, []) for cid in merged["comment_id"]], merged["post_score"].to_numpy(),
+            {"counting": as_list(curve_map_counting), "top_n": as_list(curve_map_top_n, int),
+             "min_occurrences": as_list(curve_map_min_occurrences, int),
+             "post_categories": as_list(curve_map_categories)}, source=source))
+    if map_tables:
+        map_table = pd.concat(map_tables, ignore_index=True)
+        map_table.to_csv(layout.networks / "map_specification_curve.csv", index=False)
+        map_summary = sc.summarise_maps(map_table)
+        display(map_summary)
+        sc.map_curve_figure(map_table, "log_tls_ratio").show()
+        sc.map_curve_figure(map_table, "log_tls_per_comment_ratio").show()
+
+# %% [markdown]
 # ## In short
 
 # %%
@@ -508,6 +551,10 @@ if not power_table.empty:
         f"{r.outcome}.n{r.n_posts}.c{r.comments_per_post:g}.r2_{r.sentiment_r2:g}": float(r.power)
         for r in ps.itertuples()}
     results["power_designs"] = int(power_table[["n_posts", "comments_per_post", "sentiment_r2"]].drop_duplicates().shape[0])
+if not map_summary.empty:
+    results["map_share_same_sign_as_study"] = {r.statistic: (None if pd.isna(r.share_same_sign_as_study)
+                                                             else float(r.share_same_sign_as_study))
+                                               for r in map_summary.itertuples()}
 if not curve_summary.empty:
     results["curve_share_matching_paper"] = {r.outcome: (None if pd.isna(r.share_matching_paper)
                                                          else float(r.share_matching_paper))

@@ -150,3 +150,13 @@ def test_lme4_engine_agrees_with_mixedlm_on_one_data_set(effects):
     key = ("likes", "post_sentiment")
     assert lme4.loc[key, "estimate"] == pytest.approx(mixed.loc[key, "estimate"], abs=1e-3)
     assert ("comment_sentiment", "post_sentiment") in lme4.index
+
+
+@pytest.mark.parametrize("name", ["power", "power_small"])
+def test_power_sweep_specs_name_parameters_the_chapters_declare(name):
+    from helpers.book.runner import project_root
+    from helpers.book.sweep import parse_spec
+
+    spec = parse_spec(project_root() / "data" / "sweeps" / f"{name}.yml")
+    assert spec.steps[-1] == "06_inference_robustness"
+    assert all(run["parameters"]["06.sections"] == "power" for run in spec.runs)

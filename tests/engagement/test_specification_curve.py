@@ -140,3 +140,42 @@ def test_sweep_tables_carry_the_swept_parameters(tmp_path):
     table = load_curve_sweep(tmp_path)
     assert table["param.01.min_post_length"].tolist() == [50]
     assert table["seed"].tolist() == [3]
+
+
+def test_map_curve_counts_links_per_choice():
+    from helpers.engagement.specification_curve import (
+        map_curve,
+        map_statistics_claimed,
+        summarise_maps,
+    )
+
+    rng = np.random.default_rng(2)
+    vocab = [f"词{i}" for i in range(40)]
+    # negative posts' comments use more terms each: their map is denser, per comment too
+    post = np.concatenate([np.full(60, -0.9), np.full(60, 0.6)])
+    terms = [list(rng.choice(vocab, size=8 if p < 0 else 3, replace=False)) for p in post]
+    table = map_curve(terms, post, {"top_n": [20, 40], "min_occurrences": [1], "post_categories": ["study_bands"]})
+    assert len(table) == 2 * 2  # counting x top_n
+    full = table.loc[(table["counting"] == "full") & (table["top_n"] == 40)].iloc[0]
+    assert full["negative_comments"] == 60 and full["positive_comments"] == 60
+    assert full["negative_tls"] > full["positive_tls"] and full["log_tls_ratio"] > 0
+    # fractional counting gives each comment a total weight of n/2 for n terms
+    frac = table.loc[(table["counting"] == "fractional") & (table["top_n"] == 40)].iloc[0]
+    assert frac["negative_tls"] == pytest.approx(60 * 8 / 2) and frac["positive_tls"] == pytest.approx(60 * 3 / 2)
+    summary = summarise_maps(table).set_index("statistic")
+    claimed = map_statistics_claimed()
+    assert claimed["log_tls_ratio"] > 0 > claimed["log_tls_per_comment_ratio"]
+    assert summary.loc["log_tls_ratio", "share_same_sign_as_study"] == 1.0
+    assert summary.loc["log_tls_per_comment_ratio", "share_same_sign_as_study"] == 0.0
+    with pytest.raises(SpecificationError, match="token lists"):
+        map_curve(terms[:3], post)
+
+
+@pytest.mark.parametrize("name", ["specification_curve", "specification_curve_small"])
+def test_curve_sweep_specs_name_parameters_the_chapters_declare(name):
+    from helpers.book.runner import project_root
+    from helpers.book.sweep import parse_spec
+
+    spec = parse_spec(project_root() / "data" / "sweeps" / f"{name}.yml")
+    assert spec.steps[0] == "01_data_cleaning" and spec.steps[-1] == "06_inference_robustness"
+    assert len({run["parameters"]["01.min_post_length"] for run in spec.runs}) >= 2

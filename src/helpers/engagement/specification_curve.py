@@ -432,3 +432,125 @@ def load_curve_sweep(sweep_dir: str | Path, filename: str = "specification_curve
     if not tables:
         raise FileNotFoundError(f"no finished run of {root} wrote models/{filename}")
     return pd.concat(tables, ignore_index=True)
+
+
+# ------------------------------------------------------------------------------ maps
+
+#: Choices behind the semantic maps (chapter 04) that the study did not report.
+MAP_CHOICES: dict[str, tuple[Any, ...]] = {
+    "counting": ("full", "fractional"),
+    "top_n": (50, 100, 150),
+    "min_occurrences": (2, 3, 5),
+    "post_categories": ("study_bands", "terciles"),
+}
+#: The study's map totals (Results / Semantic network analysis): negative-post and positive-post maps.
+STUDY_MAP_TOTALS = {"negative": {"tls": 17795, "comments": 7543}, "positive": {"tls": 3969, "comments": 1601}}
+
+
+def map_statistics_claimed() -> dict[str, float]:
+    """Signs of the two map contrasts in the study's numbers (negative-post map vs positive-post map).
+
+    ``log_tls_ratio``: log(TLS_neg / TLS_pos) — the negative map is far denser (positive);
+    ``log_tls_per_comment_ratio``: the same per comment mapped — nearly equal, slightly negative.
+    """
+    neg, pos = STUDY_MAP_TOTALS["negative"], STUDY_MAP_TOTALS["positive"]
+    return {"log_tls_ratio": float(np.log(neg["tls"] / pos["tls"])),
+            "log_tls_per_comment_ratio": float(np.log((neg["tls"] / neg["comments"]) / (pos["tls"] / pos["comments"])))}
+
+
+def _map_groups(post_sentiment: pd.Series, how: str) -> pd.Series:
+    """negative / positive label of each comment's post (others NaN), by the study's bands or terciles."""
+    coded = _code_sentiment(post_sentiment, "study_bands" if how == "study_bands" else "terciles")
+    return coded.map({-1.0: "negative", 1.0: "positive"})
+
+
+def map_curve(terms: Sequence[Sequence[str]], post_sentiment: Sequence[float],
+              options: Mapping[str, Sequence[Any]] | None = None, source: str = "estimated") -> pd.DataFrame:
+    """Map totals of the negative- and positive-post maps under every combination of map choices.
+
+    ``terms`` are the segmented comments (chapter 04's tokenizer), ``post_sentiment`` the score
+    of each comment's post.  Each row gives links and total link strength of both maps and the
+    two contrasts of :func:`map_statistics_claimed`.  No test exists for these contrasts, so
+    only their sign is compared with the study's.
+    """
+    from helpers.networks.cooccurrence import (
+        cooccurrence_matrix,
+        document_term_matrix,
+        map_totals,
+        top_terms,
+    )
+
+    options = {k: tuple(v) for k, v in {**MAP_CHOICES, **(options or {})}.items()}
+    unknown = set(options) - set(MAP_CHOICES)
+    if unknown:
+        raise SpecificationError(f"unknown map choice(s) {sorted(unknown)}; choose from {sorted(MAP_CHOICES)}")
+    terms = list(terms)
+    sentiment = pd.Series(np.asarray(post_sentiment, dtype=float))
+    if len(terms) != len(sentiment):
+        raise SpecificationError(f"{len(terms)} token lists but {len(sentiment)} post scores")
+    rows = []
+    for how in options["post_categories"]:
+        groups = _map_groups(sentiment, how)
+        dts = {g: document_term_matrix([terms[i] for i in np.flatnonzero(groups.to_numpy() == g)])
+               for g in ("negative", "positive")}
+        for counting, top_n, min_occ in itertools.product(options["counting"], options["top_n"],
+                                                          options["min_occurrences"]):
+            row: dict[str, Any] = {"sentiment_source": source, "post_categories": how, "counting": counting,
+                                   "top_n": int(top_n), "min_occurrences": int(min_occ)}
+            for g, dt in dts.items():
+                n_docs = dt.matrix.shape[0]
+                vocab = top_terms(dt, int(top_n), int(min_occ)) if n_docs else np.array([], dtype=object)
+                if len(vocab) < 2:
+                    row.update({f"{g}_comments": n_docs, f"{g}_links": np.nan, f"{g}_tls": np.nan})
+                    continue
+                cols = pd.Index(dt.terms).get_indexer(vocab)
+                totals = map_totals(cooccurrence_matrix(dt.matrix[:, cols], counting=counting))
+                row.update({f"{g}_comments": n_docs, f"{g}_links": totals.links,
+                            f"{g}_tls": totals.total_link_strength})
+            with np.errstate(divide="ignore", invalid="ignore"):
+                row["log_tls_ratio"] = float(np.log(row["negative_tls"] / row["positive_tls"]))
+                row["log_tls_per_comment_ratio"] = float(np.log(
+                    (row["negative_tls"] / row["negative_comments"]) / (row["positive_tls"] / row["positive_comments"])))
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def summarise_maps(table: pd.DataFrame) -> pd.DataFrame:
+    """Share of map specifications whose contrasts have the study's sign."""
+    claimed = map_statistics_claimed()
+    rows = []
+    for stat, value in claimed.items():
+        finite = table[stat].replace([np.inf, -np.inf], np.nan).dropna()
+        rows.append({"statistic": stat, "study_value": value, "specifications": len(table), "finite": len(finite),
+                     "share_same_sign_as_study": float((np.sign(finite) == np.sign(value)).mean()) if len(finite)
+                     else np.nan, "median": float(finite.median()) if len(finite) else np.nan})
+    return pd.DataFrame(rows)
+
+
+def map_curve_figure(table: pd.DataFrame, statistic: str = "log_tls_ratio") -> Any:
+    """Sorted map contrasts (top) over the dot matrix of map choices (bottom); the study's value dashed."""
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    data = table.replace([np.inf, -np.inf], np.nan).dropna(subset=[statistic]).sort_values(statistic)
+    data = data.reset_index(drop=True)
+    x = np.arange(len(data))
+    choices = [c for c in ("sentiment_source", *MAP_CHOICES) if c in data and data[c].astype(str).nunique() > 1]
+    labels = [(c, v) for c in choices for v in sorted(data[c].astype(str).unique())]
+    colour = np.where(data[statistic] < 0, "#d62728", "#1f77b4")
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.5, 0.5], vertical_spacing=0.03)
+    fig.add_trace(go.Scatter(x=x, y=data[statistic], mode="markers", marker={"color": colour, "size": 6},
+                             showlegend=False), row=1, col=1)
+    fig.add_hline(y=map_statistics_claimed()[statistic], line_dash="dash", annotation_text="the study",
+                  row=1, col=1)
+    fig.add_hline(y=0, line_color="black", line_width=1, row=1, col=1)
+    for i, (c, v) in enumerate(labels):
+        used = data[c].astype(str) == v
+        fig.add_trace(go.Scatter(x=x[used], y=[i] * int(used.sum()), mode="markers", showlegend=False,
+                                 marker={"color": colour[used], "size": 5, "symbol": "square"}), row=2, col=1)
+    fig.update_yaxes(tickvals=list(range(len(labels))), ticktext=[f"{c}: {v}" for c, v in labels],
+                     autorange="reversed", row=2, col=1)
+    fig.update_yaxes(title_text=statistic, row=1, col=1)
+    fig.update_layout(height=360 + 16 * len(labels), width=860, margin={"l": 220},
+                      title=f"Maps: {statistic} (negative-post map vs positive-post map) over {len(data)} specifications")
+    return fig
