@@ -334,11 +334,9 @@ def simex(curve: SimexCurve, naive: NaiveFit, calibration: Calibration, *,
     notes = []
     curve_fn = curve.extrapolant(extrapolant, naive.w_var)
     if extrapolant == "rational" and curve.fallback:
-        extrapolant = "quadratic"
         notes.append("rational extrapolant did not fit; quadratic used")
     elif extrapolant == "rational" and curve.pole >= -calibration.error_var * 1.05:
         curve_fn = curve.extrapolant("quadratic")
-        extrapolant = "quadratic"
         notes.append("rational extrapolant has its pole inside the extrapolated range; quadratic used")
     theta = float(curve_fn(-calibration.error_var))
     out_d = outcome_calibration.cl_slope if outcome_calibration is not None else 1.0
@@ -356,7 +354,7 @@ def simex(curve: SimexCurve, naive: NaiveFit, calibration: Calibration, *,
     slo, shi = _quantiles(boot_std, level)
     if calibration.error_var > 2 * max(curve.added_variance):
         notes.append("extrapolation reaches further than twice the simulated range")
-    return Corrected(f"SIMEX ({extrapolant})", float(raw), lo, hi, float(std), slo, shi, notes)
+    return Corrected("SIMEX", float(raw), lo, hi, float(std), slo, shi, notes)
 
 
 # ------------------------------------------------------------------------------ refitters
