@@ -74,7 +74,7 @@ coverage_calibration_n = 0  # labelled pairs per simulated calibration set (0: a
 power_posts = "auto"  # comma list of numbers of posts, or auto (scaled to the run)
 power_comments_per_post = "auto"  # comma list, or auto (about 32 as in the study, and 10)
 power_r2 = "auto"  # comma list of sentiment-model R², or auto (the R² of this run, 0.4, 0.7, 0.95)
-power_sims = 0  # simulated data sets per design (0: chosen by scale)
+power_sims = 0  # simulated data sets per design (0: 10 below scale 0.5, else 50)
 power_engine = "ols_cluster"  # ols_cluster (fast), mixedlm (Models 1-4), lme4 (slow, exact)
 power_executor = "local"  # local or dask
 power_workers = 1  # Dask workers (with the dask executor)
@@ -89,7 +89,7 @@ curve_slopes = "none,all"
 curve_min_post_lengths = "100,150,200"
 curve_min_comment_lengths = "30,50"
 curve_families = "lmm,nb_mixed,nb_fixed"
-curve_max_specs = 0  # per outcome, sampled at random, the specification of the study always kept (0: by scale)
+curve_max_specs = 0  # per outcome, sampled at random, the specification of the study always kept (0: 8 below scale 0.5, else 40; -1: all)
 curve_sweep = ""  # folder of a finished specification-curve sweep to add its runs
 curve_map_counting = "full,fractional"  # co-occurrence counting of the maps
 curve_map_top_n = "50,100,150"  # terms per map
@@ -355,14 +355,14 @@ if "power" in parts:
         display(Markdown(f"Power grid read from the sweep in `{power_sweep}` ({power_table['sweep_run'].nunique()} runs)."))
     else:
         run_r2 = round(float(calibration.r2), 2) if calibration is not None else None
-        posts_axis = (sorted({max(20, round(535 * scale)), 100, 535} if scale < 0.5 else [100, 250, 535, 1000, 2000])
+        # auto: a small grid around the study's design; the full grid is the power sweep's job
+        posts_axis = (sorted({max(20, round(535 * scale)), 100, 535} if scale < 0.5 else [100, 535, 1500])
                       if power_posts == "auto" else as_list(power_posts, int))
-        cpp_axis = ([round(STUDY_SIZE["comments"] / STUDY_SIZE["posts"], 1)] if scale < 0.5 else [10.0, 32.3])\
-            if power_comments_per_post == "auto" else as_list(power_comments_per_post, float)
-        r2_axis = (sorted({r for r in [run_r2, 0.4, 0.95] if r and 0 < r <= 1}) if scale < 0.5 else
-                   sorted({r for r in [run_r2, 0.4, 0.7, 0.95] if r and 0 < r <= 1})) \
-            if power_r2 == "auto" else as_list(power_r2, float)
-        sims = int(power_sims) or (10 if scale < 0.5 else 200)
+        cpp_axis = ([round(STUDY_SIZE["comments"] / STUDY_SIZE["posts"], 1)]
+                    if power_comments_per_post == "auto" else as_list(power_comments_per_post, float))
+        r2_axis = (sorted({r for r in [run_r2, 0.4, 0.95] if r and 0 < r <= 1})
+                   if power_r2 == "auto" else as_list(power_r2, float))
+        sims = int(power_sims) or (10 if scale < 0.5 else 50)
         designs = pw.design_grid(posts_axis, cpp_axis, r2_axis, effects)
         started = time.perf_counter()
         power_table = pw.power_grid(effects, designs, n_sims=sims, seed=seed, engine=power_engine,
@@ -439,7 +439,7 @@ if "curve" in parts:
                "covariate_transform": as_list(curve_covariate_transforms), "random_slopes": as_list(curve_slopes),
                "min_post_length": lengths, "min_comment_length": comment_lengths, "family": as_list(curve_families)}
     all_specs = sc.enumerate_specifications(as_list(curve_outcomes), options, synthetic=synthetic)
-    max_specs = int(curve_max_specs) or (8 if scale < 0.5 else 0)
+    max_specs = None if int(curve_max_specs) < 0 else (int(curve_max_specs) or (8 if scale < 0.5 else 40))
     specs = sc.sample_specifications(all_specs, max_specs, seed=seed)
     started = time.perf_counter()
     curve_table = sc.run_curve(specs, data, min_groups=min_groups, alpha=alpha)
