@@ -526,7 +526,9 @@ if not power_table.empty:
     cell = pw.at_design(power_table, STUDY_SIZE["posts"], STUDY_SIZE["comments"] / STUDY_SIZE["posts"],
                         calibration.r2 if calibration is not None else None)
     ps = cell.loc[cell["term"] == "post_sentiment"]
-    lines.append("- Power for post sentiment near the study's design: "
+    lines.append(f"- Power for post sentiment at the simulated design nearest the study's ({int(ps['n_posts'].iloc[0])} "
+                 f"posts, {ps['comments_per_post'].iloc[0]:g} comments per post, sentiment R² "
+                 f"{ps['sentiment_r2'].iloc[0]:g}; {int(ps['n_sims'].iloc[0])} simulations): "
                  + ", ".join(f"{r.model} {r.power:.0%}" for r in ps.itertuples()) + ".")
 if not curve_summary.empty:
     lines.append("- Specifications matching the paper's sign and significance: " + ", ".join(
