@@ -169,6 +169,10 @@ def test_map_curve_counts_links_per_choice():
     assert summary.loc["log_tls_per_comment_ratio", "share_same_sign_as_study"] == 0.0
     with pytest.raises(SpecificationError, match="token lists"):
         map_curve(terms[:3], post)
+    # no positive post at all: the contrasts cannot be formed and are NaN, not an error
+    empty = map_curve(terms[:60], post[:60], {"top_n": [20], "min_occurrences": [1], "counting": ["full"],
+                                              "post_categories": ["study_bands"]})
+    assert empty["positive_comments"].iloc[0] == 0 and np.isnan(empty["log_tls_ratio"].iloc[0])
 
 
 @pytest.mark.parametrize("name", ["specification_curve", "specification_curve_small"])

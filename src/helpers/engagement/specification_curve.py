@@ -507,12 +507,20 @@ def map_curve(terms: Sequence[Sequence[str]], post_sentiment: Sequence[float],
                 totals = map_totals(cooccurrence_matrix(dt.matrix[:, cols], counting=counting))
                 row.update({f"{g}_comments": n_docs, f"{g}_links": totals.links,
                             f"{g}_tls": totals.total_link_strength})
-            with np.errstate(divide="ignore", invalid="ignore"):
-                row["log_tls_ratio"] = float(np.log(row["negative_tls"] / row["positive_tls"]))
-                row["log_tls_per_comment_ratio"] = float(np.log(
-                    (row["negative_tls"] / row["negative_comments"]) / (row["positive_tls"] / row["positive_comments"])))
+            row["log_tls_ratio"] = _log_ratio(row["negative_tls"], row["positive_tls"])
+            row["log_tls_per_comment_ratio"] = _log_ratio(
+                _log_ratio(row["negative_tls"], row["negative_comments"], log=False),
+                _log_ratio(row["positive_tls"], row["positive_comments"], log=False))
             rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _log_ratio(a: float, b: float, log: bool = True) -> float:
+    """log(a / b) (or a / b), NaN when either side is missing or not positive (an empty map)."""
+    a, b = float(a), float(b)
+    if not (np.isfinite(a) and np.isfinite(b)) or a <= 0 or b <= 0:
+        return float("nan")
+    return float(np.log(a / b)) if log else a / b
 
 
 def summarise_maps(table: pd.DataFrame) -> pd.DataFrame:
