@@ -539,13 +539,17 @@ display(Markdown("\n".join(lines) if lines else "Nothing was run (see `sections`
 # %%
 if calibration is not None:
     results["calibration"] = {k: float(v) for k, v in calibration.summary().items()}
+METHOD_KEYS = {"naive": "naive", "regression calibration": "rc", "SIMEX": "simex",
+               "latent (planted sentiment)": "latent"}
 if not correction_table.empty:
     ok = correction_table.dropna(subset=["std_estimate"])
-    results["post_sentiment_std"] = {f"{r.outcome}.{r.method}": float(r.std_estimate) for r in ok.itertuples()}
+    results["post_sentiment_std"] = {f"{r.outcome}.{METHOD_KEYS[r.method]}": float(r.std_estimate)
+                                     for r in ok.itertuples()}
     if "covers_planted" in ok:
-        results["covers_planted"] = {f"{r.outcome}.{r.method}": bool(r.covers_planted) for r in ok.itertuples()}
+        results["covers_planted"] = {f"{r.outcome}.{METHOD_KEYS[r.method]}": bool(r.covers_planted)
+                                     for r in ok.itertuples()}
 if not coverage.empty:
-    results["coverage"] = {f"{r.outcome}.{r.method}": float(r.coverage) for r in coverage.itertuples()}
+    results["coverage"] = {f"{r.outcome}.{METHOD_KEYS[r.method]}": float(r.coverage) for r in coverage.itertuples()}
     results["coverage_seeds"] = int(coverage["seeds"].max())
 if not power_table.empty:
     ps = power_table.loc[power_table["term"] == "post_sentiment"]
