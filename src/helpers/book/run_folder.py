@@ -22,6 +22,7 @@ STEPS: tuple[str, ...] = (
     "03_engagement_models",
     "04_semantic_networks",
     "05_cnsd_pipeline",
+    "06_inference_robustness",
 )
 
 

@@ -1,0 +1,571 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Inference a researcher can trust: measurement error, power, and the multiverse
+#
+# Chapter 03 answers the study's question with one set of choices and one predictor that is
+# itself an estimate. This chapter asks three questions the study left open:
+#
+# 1. **Measurement error.** The predictor "post sentiment" is the output of chapter 02's
+#    model, not the coders' score. Its error pulls the sentiment coefficient towards zero.
+#    The labelled test split of chapter 02 holds the true and the predicted scores side by
+#    side, so the error can be measured and corrected: with **regression calibration** and
+#    with **SIMEX**. Both come with bootstrap intervals that include the sentiment model's own
+#    error, and both are checked for coverage against simulated truth over many seeds.
+# 2. **Power.** How likely was a study of 535 posts and 17,301 comments to detect effects of
+#    the planted size, and how many posts would a new crawl need? The answer comes from
+#    simulation: power for every effect of Models 1–5, against the number of posts, the
+#    comments per post and the sentiment model's R².
+# 3. **A specification curve** (Simonsohn, Simmons & Nelson 2020). It fits the post-sentiment
+#    effect on each outcome under every reasonable combination of the analytic choices the
+#    study made or left open, and reports the share that agree with the published sign and
+#    significance.
+#
+# On the embedded corpus every number comes from synthetic data. A synthetic check shows
+# whether the methods recover what was planted under the stated error model. It cannot show
+# that the real sentiment model's errors behave the same way, or that the planted effects are
+# the real ones.
+
+# %% tags=["remove-cell"]
+# On Google Colab only: fetch the project and install it (R's lme4 stack included).
+# Elsewhere this cell does nothing.
+import os
+import subprocess
+import sys
+
+if "google.colab" in sys.modules:
+    REPO = "/content/xhs-depression-book"
+    if not os.path.exists(REPO):
+        subprocess.run(
+            f"git clone -q https://github.com/xhs-depression-book/xhs-depression-book {REPO}"
+            f" && bash {REPO}/scripts/colab_setup.sh",
+            shell=True,
+            check=True,
+        )
+    os.chdir(REPO)  # every time: a restarted runtime starts in /content
+
+# %% tags=["parameters"]
+run_dir = "_build/run"
+scale = 1.0
+seed = 20241111
+sections = "measurement,power,curve"  # which parts to run; a sweep can run one of them
+alpha = 0.05
+min_groups = 5
+# measurement error
+n_boot = 2000  # bootstrap draws of each corrected interval
+simex_lambdas = "0.5,1,1.5,2"  # multiples of the measured error variance added by SIMEX
+simex_reps = 10  # refits per lambda (lme4)
+coverage_seeds = 20  # simulated data sets for the coverage check (at least 20)
+coverage_calibration_n = 0  # labelled pairs per simulated calibration set (0: as many as the test split of this run)
+# power
+power_posts = "auto"  # comma list of numbers of posts, or auto (scaled to the run)
+power_comments_per_post = "auto"  # comma list, or auto (about 32 as in the study, and 10)
+power_r2 = "auto"  # comma list of sentiment-model R², or auto (the R² of this run, 0.4, 0.7, 0.95)
+power_sims = 0  # simulated data sets per design (0: 10 below scale 0.5, else 50)
+power_engine = "ols_cluster"  # ols_cluster (fast), mixedlm (Models 1-4), lme4 (slow, exact)
+power_executor = "local"  # local or dask
+power_workers = 1  # Dask workers (with the dask executor)
+power_sweep = ""  # folder of a finished power sweep (e.g. _build/sweeps/power) to plot instead
+# specification curve
+curve_outcomes = "likes,favorites,shares,comments,comment_sentiment"
+curve_sources = "estimated,corrected,latent"  # latent only on synthetic runs
+curve_codings = "continuous,study_bands,terciles,median_split"
+curve_outcome_transforms = "ln1p,none"
+curve_covariate_transforms = "ln1p,study,none"
+curve_slopes = "none,all"
+curve_min_post_lengths = "100,150,200"
+curve_min_comment_lengths = "30,50"
+curve_families = "lmm,nb_mixed,nb_fixed"
+curve_max_specs = 0  # per outcome, sampled at random, the specification of the study always kept (0: 8 below scale 0.5, else 40; -1: all)
+curve_sweep = ""  # folder of a finished specification-curve sweep to add its runs
+curve_map_counting = "full,fractional"  # co-occurrence counting of the maps
+curve_map_top_n = "50,100,150"  # terms per map
+curve_map_min_occurrences = "2,3,5"
+curve_map_categories = "study_bands,terciles"  # how posts are split into negative and positive
+
+# %% tags=["remove-cell"]
+# Opened on its own on Colab, the chapter first runs chapters 01 and 02, which it reads from.
+from helpers.book.colab import missing_upstream, on_colab
+
+if on_colab():
+    from helpers.book.runner import run_notebooks
+
+    todo = [s for s in missing_upstream("06_inference_robustness", run_dir) if s[:2] in ("01", "02")]
+    if todo:
+        run_notebooks(run_dir, steps=todo, scale=scale, seed=seed)
+
+# %%
+import json
+import time
+
+import numpy as np
+import pandas as pd
+from IPython.display import Markdown, display
+
+from helpers.book.figures import use_notebook_renderer
+from helpers.book.run_folder import RunLayout
+from helpers.engagement import measurement_error as me
+from helpers.engagement import power as pw
+from helpers.engagement import specification_curve as sc
+from helpers.engagement.data import load_comments, load_posts, study_model_specs
+from helpers.engagement.lmer import fit_models, require_r
+from helpers.engagement.recovery import planted_effects, read_truth
+from helpers.study.du_gu import STUDY_SIZE
+
+use_notebook_renderer()
+pd.set_option("display.precision", 3)
+pd.set_option("display.max_colwidth", 80)
+layout = RunLayout.at(run_dir)
+chapter_started = time.perf_counter()
+
+
+def as_list(text, cast=str):
+    return [cast(x.strip()) for x in str(text).split(",") if x.strip()]
+
+
+parts = set(as_list(sections))
+unknown = parts - {"measurement", "power", "curve"}
+if unknown:
+    raise ValueError(f"sections: unknown part(s) {sorted(unknown)}; use measurement, power, curve")
+truth = read_truth(layout.root)
+synthetic = truth is not None
+results = {"scale": scale, "seed": seed, "synthetic": synthetic, "sections": sorted(parts)}
+have_scores = (layout.root / "sentiment" / "posts_scored.parquet").exists()
+calibration = None
+if have_scores:
+    pairs = me.read_calibration_pairs(layout.root)
+    calibration = me.Calibration.fit(pairs["score"], pairs["prediction"])
+display(Markdown(
+    f"**Run folder:** {'synthetic corpus (planted truth available)' if synthetic else 'real data (no planted truth)'}; "
+    + (f"sentiment scores of chapter 02 with a labelled test split of {calibration.n} texts."
+       if calibration else "no sentiment scores (chapter 02 not run): only the latent sentiment can be used.")
+))
+
+# %% [markdown]
+# ## 1. Measurement error in the sentiment predictor
+#
+# ### The measurement model
+#
+# Two regressions on the labelled test split describe the error. E[X | W] = a + bW is
+# regression calibration's map from a prediction to the expected true score. W = c + dX + U is
+# the classical form SIMEX needs: d < 1 means the model compresses the scale, and σ²_U is the
+# variance of the error that remains. On a synthetic run the same two regressions can also be
+# fitted on *all* analysed posts against their planted sentiment. That shows whether the small
+# test split describes the error the posts actually carry.
+
+# %%
+do_measurement = "measurement" in parts and calibration is not None
+if "measurement" in parts and calibration is None:
+    display(Markdown("Chapter 02 has not been run in this folder, so there is no test split: section skipped."))
+if do_measurement:
+    rows = {"test split (posts and comments)": calibration.summary()}
+    posts_est = load_posts(layout.root, sentiment="estimated")
+    if synthetic:
+        latent = pd.read_parquet(layout.root / "raw" / "truth_posts.parquet", columns=["note_id", "latent_sentiment"])
+        both = posts_est.merge(latent, on="note_id")
+        rows["analysed posts vs planted sentiment"] = me.Calibration.fit(
+            both["latent_sentiment"], both["post_sentiment"]).summary()
+    display(pd.DataFrame(rows).T)
+
+# %% [markdown]
+# ### Naive and corrected estimates
+#
+# Models 1–5 are fitted as in chapter 03 with lme4 (random intercepts only, so that the
+# corrections apply to one fixed structure). The sentiment coefficient is then
+#
+# * **naive**: as fitted on the predicted sentiment;
+# * **regression calibration**: the naive slope divided by b. Refitting on a + bW gives exactly
+#   this, because an affine map of one predictor changes only its own coefficient. In Model 5
+#   the outcome is a prediction too, so the slope is also divided by the comment scale's d;
+# * **SIMEX**: lme4 refits with extra noise of variance λσ²_U for each λ, repeated with fresh
+#   noise. The curve of mean slopes is extrapolated back to λ = −1 with the rational form
+#   b / (c + v), which is exact for a linear model with classical error. In Model 5 the noise
+#   is added per post, shared by all of that post's comments.
+#
+# Both intervals are bootstrap percentiles. Each draw re-estimates the calibration on a
+# resample of the test split and combines it with a draw of the naive slope from its sampling
+# distribution. Standardised β use the latent SDs implied by the measurement model, so they
+# are on the planted scale. On a synthetic run, the same models fitted on the *planted*
+# sentiment, and the planted effects themselves, are shown beside them.
+
+# %%
+correction_table = pd.DataFrame()
+simex_curves = {}
+if do_measurement:
+    require_r(("lme4", "lmerTest"))
+    comments_est = load_comments(layout.root, sentiment="estimated")
+    specs = study_model_specs()
+    fits = fit_models(specs, posts_est, comments_est, engine="lmerTest", min_groups=min_groups)
+    lambdas = as_list(simex_lambdas, float)
+    planted = planted_effects(truth) if synthetic else {}
+    rows = []
+    for i, res in enumerate(fits):
+        base = {"model": res.spec.name, "outcome": res.spec.outcome}
+        if res.fit is None:
+            rows.append({**base, "method": "not fitted", "notes": res.error})
+            continue
+        c = res.fit.coef("post_sentiment")
+        sx, sy = res.frame.scales["post_sentiment"][1], res.frame.scales[res.spec.response][1]
+        naive = me.NaiveFit(float(c["estimate"]), float(c["std_error"]), float(c["df"]), sx ** 2, sy ** 2)
+        out_cal = calibration if res.spec.level == "comment" else None
+        n_units, expand = (me.post_expander(res.frame.data["note_id"]) if res.spec.level == "comment"
+                           else (len(res.frame.data), None))
+        curve = me.simex_curve(me.lmer_refit(res.frame), naive, n_units, calibration.error_var, lambdas=lambdas,
+                               n_rep=simex_reps, rng=np.random.default_rng(seed + i), expand=expand)
+        simex_curves[res.spec.name] = (curve, naive)
+        estimates = [me.naive_interval(naive),
+                     me.regression_calibration(naive, calibration, outcome_calibration=out_cal, n_boot=n_boot,
+                                               seed=seed + i),
+                     me.simex(curve, naive, calibration, outcome_calibration=out_cal, n_boot=n_boot, seed=seed + i)]
+        for est in estimates:
+            rows.append({**base, **est.row()})
+        if synthetic:
+            target = planted.get(res.spec.outcome, {}).get("target", np.nan)
+            for row in rows[-3:]:
+                row["planted"] = target
+    if synthetic:
+        latent_posts = load_posts(layout.root, sentiment="latent")
+        latent_comments = load_comments(layout.root, sentiment="latent")
+        for res in fit_models(specs, latent_posts, latent_comments, engine="lmerTest", min_groups=min_groups):
+            if res.fit is None:
+                continue
+            s = res.standardised.set_index("term").loc["post_sentiment"]
+            c = res.fit.coef("post_sentiment")
+            rows.append({"model": res.spec.name, "outcome": res.spec.outcome, "method": "latent (planted sentiment)",
+                         "estimate": c["estimate"], "conf_low": c["conf_low"], "conf_high": c["conf_high"],
+                         "std_estimate": s["estimate"], "std_conf_low": s["conf_low"], "std_conf_high": s["conf_high"],
+                         "planted": planted.get(res.spec.outcome, {}).get("target", np.nan), "notes": ""})
+    correction_table = pd.DataFrame(rows)
+    if "planted" in correction_table:
+        correction_table["covers_planted"] = ((correction_table["std_conf_low"] <= correction_table["planted"])
+                                              & (correction_table["planted"] <= correction_table["std_conf_high"]))
+    correction_table.to_csv(layout.models / "measurement_error_corrections.csv", index=False)
+    cols = [c for c in ["model", "outcome", "method", "std_estimate", "std_conf_low", "std_conf_high", "planted",
+                        "covers_planted", "estimate", "notes"] if c in correction_table]
+    display(correction_table[cols])
+
+# %%
+if do_measurement and not correction_table.empty:
+    import plotly.graph_objects as go
+
+    shown = correction_table.dropna(subset=["std_estimate"])
+    fig = go.Figure()
+    colours = {"naive": "#9e9e9e", "regression calibration": "#1f77b4", "latent (planted sentiment)": "#2ca02c"}
+    for k, (method, group) in enumerate(shown.groupby("method", sort=False)):
+        fig.add_trace(go.Scatter(
+            x=group["std_estimate"], y=[f"{m} ({o})" for m, o in zip(group["model"], group["outcome"], strict=True)],
+            mode="markers", name=method, marker={"size": 9, "color": colours.get(method, "#ff7f0e")},
+            error_x={"type": "data", "symmetric": False, "array": group["std_conf_high"] - group["std_estimate"],
+                     "arrayminus": group["std_estimate"] - group["std_conf_low"]},
+            offsetgroup=str(k)))
+    if "planted" in shown:
+        p = shown.drop_duplicates("model")
+        fig.add_trace(go.Scatter(x=p["planted"], y=[f"{m} ({o})" for m, o in zip(p["model"], p["outcome"], strict=True)],
+                                 mode="markers", name="planted", marker={"symbol": "diamond-open", "size": 14,
+                                                                         "color": "black"}))
+    fig.add_vline(x=0, line_color="lightgrey")
+    fig.update_layout(title="Post-sentiment effect (standardised β, 95 % intervals): naive and corrected",
+                      xaxis_title="standardised β", height=460, width=860, scattermode="group")
+    fig.show()
+    first = next(iter(simex_curves), None)
+    if first:
+        curve, first_naive = simex_curves[first]
+        fn = curve.extrapolant("rational", first_naive.w_var)
+        grid = np.linspace(-calibration.error_var, curve.added_variance.max(), 50)
+        fig = go.Figure([
+            go.Scatter(x=curve.estimates["added_variance"], y=curve.estimates["estimate"], mode="markers",
+                       name="refits with added error", marker={"size": 4, "opacity": 0.4}),
+            go.Scatter(x=curve.added_variance, y=curve.mean_estimate, mode="markers", name="mean per λ",
+                       marker={"size": 9}),
+            go.Scatter(x=grid, y=fn(grid), mode="lines", name="extrapolant b / (c + v)"),
+        ])
+        fig.add_vline(x=-calibration.error_var, line_dash="dot", annotation_text="no error (λ = −1)")
+        fig.update_layout(title=f"SIMEX for {first}: raw slope on W against the added error variance",
+                          xaxis_title="added error variance v = λσ²_U", yaxis_title="slope on predicted sentiment",
+                          height=400, width=760)
+        fig.show()
+
+# %% [markdown]
+# ### Coverage over simulated seeds
+#
+# One corpus cannot show whether an interval covers the truth 95 % of the time, so the three
+# estimators are run on many simulated data sets. Each has this run's number of posts and
+# creators, the planted effects, and predictions with this run's measured R² and scale
+# compression d. Each also gets its own labelled calibration sample of the test split's size,
+# drawn independently. The fast inner loop here is **OLS with creator-clustered standard
+# errors (statsmodels)**, not lme4. The check needs thousands of refits (SIMEX refits every
+# model 40 times per seed), which lme4 would make take hours. The correction formulas are the
+# same ones used above.
+
+# %%
+coverage = pd.DataFrame()
+if do_measurement:
+    effects = pw.PlantedEffects.from_truth(truth) if synthetic else pw.PlantedEffects.from_study()
+    n_cal = int(coverage_calibration_n) or calibration.n
+    started = time.perf_counter()
+    cov_runs = me.coverage_study(
+        effects, n_posts=max(len(posts_est), 20), sentiment_r2=float(np.clip(calibration.r2, 0.05, 0.999)),
+        calibration_n=max(n_cal, 8), sentiment_slope=float(calibration.cl_slope),
+        seeds=range(seed, seed + int(coverage_seeds)), n_rep=8, lambdas=as_list(simex_lambdas, float),
+        n_boot=min(int(n_boot), 1000))
+    coverage = me.coverage_table(cov_runs)
+    coverage.to_csv(layout.models / "measurement_error_coverage.csv", index=False)
+    display(Markdown(
+        f"{int(coverage_seeds)} seeds, {max(len(posts_est), 20)} posts each, calibration samples of "
+        f"{max(n_cal, 8)} pairs, R² {calibration.r2:.2f}, d {calibration.cl_slope:.2f} "
+        f"({time.perf_counter() - started:.0f} s). Monte-Carlo SE of a coverage rate: `coverage_mc_se`."))
+    display(coverage)
+
+# %% [markdown]
+# ## 2. Power
+#
+# Each simulated data set follows a stated model. Standard-normal predictors (followers
+# constant within a creator), Gaussian creator intercepts, and, for Model 5, crossed
+# intercepts for creators, posts and audience members. The planted standardised effects come
+# from this run's `truth.json`; on real data they come from the study's reported coefficients,
+# and their variance parts are stated assumptions. Sentiment (the post predictor and Model 5's
+# outcome) is replaced by a prediction of the given R². Power is the share of data sets with
+# p < α; failed fits count as misses. The default engine is **OLS with creator-clustered
+# standard errors (statsmodels)**. It is a valid test of fixed effects under nesting and fast
+# enough for a grid; `power_engine = "lme4"` refits the study's own models and is meant for the
+# full-scale sweep. The dotted line marks the study's 535 posts (17,301 comments, about 32 per
+# post).
+
+# %%
+power_table = pd.DataFrame()
+if "power" in parts:
+    effects = pw.PlantedEffects.from_truth(truth) if synthetic else pw.PlantedEffects.from_study()
+    for note in effects.notes:
+        print(note)
+    if power_sweep:
+        power_table = pw.load_power_sweep(power_sweep)
+        display(Markdown(f"Power grid read from the sweep in `{power_sweep}` ({power_table['sweep_run'].nunique()} runs)."))
+    else:
+        run_r2 = round(float(calibration.r2), 2) if calibration is not None else None
+        # auto: a small grid around the study's design; the full grid is the power sweep's job
+        posts_axis = (sorted({max(20, round(535 * scale)), 100, 535} if scale < 0.5 else [100, 535, 1500])
+                      if power_posts == "auto" else as_list(power_posts, int))
+        cpp_axis = ([round(STUDY_SIZE["comments"] / STUDY_SIZE["posts"], 1)]
+                    if power_comments_per_post == "auto" else as_list(power_comments_per_post, float))
+        r2_axis = (sorted({r for r in [run_r2, 0.4, 0.95] if r and 0 < r <= 1})
+                   if power_r2 == "auto" else as_list(power_r2, float))
+        sims = int(power_sims) or (10 if scale < 0.5 else 50)
+        designs = pw.design_grid(posts_axis, cpp_axis, r2_axis, effects)
+        started = time.perf_counter()
+        power_table = pw.power_grid(effects, designs, n_sims=sims, seed=seed, engine=power_engine,
+                                    executor=power_executor, n_workers=int(power_workers))
+        display(Markdown(f"{len(designs)} designs × {sims} simulated data sets, engine `{power_engine}`, "
+                         f"executor `{power_executor}`: {time.perf_counter() - started:.0f} s."))
+    power_table.to_csv(layout.models / "power_grid.csv", index=False)
+    pw.power_figure(power_table, study_posts=STUDY_SIZE["posts"], study_comments=STUDY_SIZE["comments"]).show()
+
+# %%
+if not power_table.empty:
+    needed = pw.required_posts(power_table)
+    display(Markdown("**Posts needed for 80 % power** (the smallest simulated size that reaches it; "
+                     "empty where none of the simulated sizes does):"))
+    display(needed.loc[needed["term"] == "post_sentiment"].pivot_table(
+        index=["model", "outcome", "planted", "comments_per_post"], columns="sentiment_r2", values="posts_needed"))
+    study_cell = pw.at_design(power_table, STUDY_SIZE["posts"], STUDY_SIZE["comments"] / STUDY_SIZE["posts"],
+                              calibration.r2 if calibration is not None else None)
+    display(Markdown(f"**At the design nearest the study's** ({int(study_cell['n_posts'].iloc[0])} posts, "
+                     f"{study_cell['comments_per_post'].iloc[0]:g} comments per post, sentiment R² "
+                     f"{study_cell['sentiment_r2'].iloc[0]:g}), power for every effect:"))
+    display(study_cell.pivot_table(index=["model", "outcome"], columns="term", values="power"))
+
+# %% [markdown]
+# ## 3. Specification curve
+#
+# The choices (see `helpers.engagement.specification_curve`) are these:
+#
+# * the sentiment source: estimated, regression-calibrated, or, on synthetic runs, planted;
+# * its coding: continuous, the study's bands as −1/0/1 (texts in the gaps left out, as in the
+#   maps), terciles, or a median split;
+# * the transforms: ln(Y+1) or raw outcomes, and covariates all logged, as the paper's method
+#   describes them (length raw), or raw;
+# * random slopes for sentiment: none, or every admissible one;
+# * length filters stricter than chapter 01's;
+# * the model family: the log-linear mixed model, a mixed negative binomial (glmmTMB), or a
+#   fixed-effects NB2.
+#
+# Looser length filters need chapter 01 re-run. The specification-curve sweep does that and
+# its runs can be added here (`curve_sweep`). Top panel: the sorted estimates, per SD of
+# sentiment, with 95 % intervals; red and blue mark significant negative and positive
+# estimates, grey not significant; the study's own specification is ringed. Bottom panel: the
+# choices behind each estimate.
+
+# %% tags=["remove-stderr"]
+curve_table = pd.DataFrame()
+curve_summary = pd.DataFrame()
+if "curve" in parts:
+    require_r(("lme4", "lmerTest", "glmmTMB"))
+    flow = json.loads((layout.clean / "flow.json").read_text()) if (layout.clean / "flow.json").exists() else {}
+    cleaned = flow.get("parameters", {})
+    data = sc.SpecData({}, {}, int(cleaned.get("min_post_length", 100)), int(cleaned.get("min_comment_length", 30)))
+    wanted_sources = as_list(curve_sources)
+    if have_scores:
+        data.posts["estimated"] = load_posts(layout.root, sentiment="estimated")
+        data.comments["estimated"] = load_comments(layout.root, sentiment="estimated")
+        if calibration is not None:
+            data.posts["corrected"], data.comments["corrected"] = sc.corrected_sources(
+                data.posts["estimated"], data.comments["estimated"], calibration)
+    if synthetic:
+        data.posts["latent"] = load_posts(layout.root, sentiment="latent")
+        data.comments["latent"] = load_comments(layout.root, sentiment="latent")
+    sources = [s for s in wanted_sources if s in data.posts]
+    if not sources:
+        raise ValueError(f"none of the sentiment sources {wanted_sources} is available in {layout.root}")
+    # filters at least as strict as the cleaning of chapter 01, which is always one of them
+    lengths = sorted({data.cleaned_min_post_length,
+                      *(v for v in as_list(curve_min_post_lengths, int) if v >= data.cleaned_min_post_length)})
+    comment_lengths = sorted({data.cleaned_min_comment_length,
+                              *(v for v in as_list(curve_min_comment_lengths, int)
+                                if v >= data.cleaned_min_comment_length)})
+    options = {"sentiment_source": sources, "sentiment_coding": as_list(curve_codings),
+               "outcome_transform": as_list(curve_outcome_transforms),
+               "covariate_transform": as_list(curve_covariate_transforms), "random_slopes": as_list(curve_slopes),
+               "min_post_length": lengths, "min_comment_length": comment_lengths, "family": as_list(curve_families)}
+    all_specs = sc.enumerate_specifications(as_list(curve_outcomes), options, synthetic=synthetic)
+    max_specs = None if int(curve_max_specs) < 0 else (int(curve_max_specs) or (8 if scale < 0.5 else 40))
+    specs = sc.sample_specifications(all_specs, max_specs, seed=seed)
+    started = time.perf_counter()
+    curve_table = sc.run_curve(specs, data, min_groups=min_groups, alpha=alpha)
+    curve_table["cleaning_min_post_length"] = data.cleaned_min_post_length
+    curve_table["cleaning_min_comment_length"] = data.cleaned_min_comment_length
+    curve_table.to_csv(layout.models / "specification_curve.csv", index=False)
+    display(Markdown(
+        f"{len(specs)} of {len(all_specs)} specifications fitted"
+        + (f" (a random sample of at most {max_specs} per outcome, the study's own always included)" if max_specs else "")
+        + f" in {time.perf_counter() - started:.0f} s; {int((curve_table['status'] != 'ok').sum())} could not be "
+        "fitted (listed below)."))
+    if curve_sweep:
+        swept = sc.load_curve_sweep(curve_sweep)
+        display(Markdown(f"Added {len(swept)} specifications from {swept['sweep_run'].nunique()} runs of the sweep "
+                         f"in `{curve_sweep}` (their chapter-01 length filters are the `param.01.*` columns)."))
+        curve_table = pd.concat([curve_table.assign(sweep_run="this run"), swept], ignore_index=True)
+    curve_summary = sc.summarise(curve_table, alpha=alpha)
+    display(curve_summary)
+    failed = curve_table.loc[curve_table["status"] != "ok", ["model", *sc.CHOICES, "status"]]
+    if len(failed):
+        display(failed)
+
+# %%
+if not curve_table.empty:
+    for outcome in curve_table["outcome"].drop_duplicates():
+        if (curve_table.loc[curve_table["outcome"] == outcome, "status"] == "ok").any():
+            sc.curve_figure(curve_table, outcome, alpha=alpha).show()
+
+# %% [markdown]
+# ### The maps: co-occurrence counting and term selection
+#
+# The semantic maps of chapter 04 rest on choices the study did not report: full or fractional
+# co-occurrence counting, how many terms a map keeps, and how often a term must occur. The
+# post categories themselves can also be drawn differently. No test compares two maps, so the
+# curve follows the two contrasts between the negative-post and the positive-post map that the
+# study's numbers imply. The first is the log ratio of their total link strengths; in the study
+# the negative map is far denser. The second is the same ratio per comment mapped, which is
+# nearly equal in the study. The share of map specifications with the study's sign is
+# reported for each. Comments are segmented with chapter 04's default tokenizer.
+
+# %% tags=["remove-stderr"]
+map_table = pd.DataFrame()
+map_summary = pd.DataFrame()
+if "curve" in parts:
+    from helpers.networks.segmenter import ChineseTokenizer
+
+    clean_comments = pd.read_parquet(layout.clean / "comments.parquet", columns=["comment_id", "text"])
+    terms = dict(zip(clean_comments["comment_id"], ChineseTokenizer().tokenize_many(clean_comments["text"].tolist()),
+                     strict=True))
+    map_tables = []
+    for source in sources:
+        comments_src = data.comments[source]
+        post_scores = data.posts[source].set_index("note_id")["post_sentiment"]
+        merged = comments_src.assign(post_score=comments_src["note_id"].map(post_scores)).dropna(subset=["post_score"])
+        map_tables.append(sc.map_curve(
+            [terms.get(cid, []) for cid in merged["comment_id"]], merged["post_score"].to_numpy(),
+            {"counting": as_list(curve_map_counting), "top_n": as_list(curve_map_top_n, int),
+             "min_occurrences": as_list(curve_map_min_occurrences, int),
+             "post_categories": as_list(curve_map_categories)}, source=source))
+    if map_tables:
+        map_table = pd.concat(map_tables, ignore_index=True)
+        map_table.to_csv(layout.networks / "map_specification_curve.csv", index=False)
+        map_summary = sc.summarise_maps(map_table)
+        display(map_summary)
+        sc.map_curve_figure(map_table, "log_tls_ratio").show()
+        sc.map_curve_figure(map_table, "log_tls_per_comment_ratio").show()
+
+# %% [markdown]
+# ## In short
+
+# %%
+lines = []
+if not correction_table.empty:
+    for model, group in correction_table.dropna(subset=["std_estimate"]).groupby("model", sort=False):
+        g = group.set_index("method")
+        text = ", ".join(f"{m} {g.loc[m, 'std_estimate']:.2f}" for m in g.index)
+        lines.append(f"- {model} ({group['outcome'].iloc[0]}): {text}"
+                     + (f"; planted {group['planted'].iloc[0]:.2f}" if "planted" in group else "") + ".")
+if not coverage.empty:
+    mean_cov = coverage.groupby("method", sort=False)["coverage"].mean()
+    lines.append(f"- Coverage of the planted effects over {int(coverage['seeds'].max())} simulated seeds (mean over "
+                 "Models 1–4): " + ", ".join(f"{m} {v:.0%}" for m, v in mean_cov.items()) + ".")
+if not power_table.empty:
+    cell = pw.at_design(power_table, STUDY_SIZE["posts"], STUDY_SIZE["comments"] / STUDY_SIZE["posts"],
+                        calibration.r2 if calibration is not None else None)
+    ps = cell.loc[cell["term"] == "post_sentiment"]
+    lines.append(f"- Power for post sentiment at the simulated design nearest the study's ({int(ps['n_posts'].iloc[0])} "
+                 f"posts, {ps['comments_per_post'].iloc[0]:g} comments per post, sentiment R² "
+                 f"{ps['sentiment_r2'].iloc[0]:g}; {int(ps['n_sims'].iloc[0])} simulations): "
+                 + ", ".join(f"{r.model} {r.power:.0%}" for r in ps.itertuples()) + ".")
+if not curve_summary.empty:
+    lines.append("- Specifications matching the paper's sign and significance: " + ", ".join(
+        f"{r.model} ({r.outcome}) {r.share_matching_paper:.0%} of {r.fitted}" if pd.notna(r.share_matching_paper)
+        else f"{r.model} ({r.outcome}) cannot tell" for r in curve_summary.itertuples()) + ".")
+display(Markdown("\n".join(lines) if lines else "Nothing was run (see `sections`)."))
+
+# %%
+if calibration is not None:
+    results["calibration"] = {k: float(v) for k, v in calibration.summary().items()}
+METHOD_KEYS = {"naive": "naive", "regression calibration": "rc", "SIMEX": "simex",
+               "latent (planted sentiment)": "latent"}
+if not correction_table.empty:
+    ok = correction_table.dropna(subset=["std_estimate"])
+    results["post_sentiment_std"] = {f"{r.outcome}.{METHOD_KEYS[r.method]}": float(r.std_estimate)
+                                     for r in ok.itertuples()}
+    if "covers_planted" in ok:
+        results["covers_planted"] = {f"{r.outcome}.{METHOD_KEYS[r.method]}": bool(r.covers_planted)
+                                     for r in ok.itertuples()}
+if not coverage.empty:
+    results["coverage"] = {f"{r.outcome}.{METHOD_KEYS[r.method]}": float(r.coverage) for r in coverage.itertuples()}
+    results["coverage_seeds"] = int(coverage["seeds"].max())
+if not power_table.empty:
+    ps = power_table.loc[power_table["term"] == "post_sentiment"]
+    results["power_post_sentiment"] = {
+        f"{r.outcome}.n{r.n_posts}.c{r.comments_per_post:g}.r2_{r.sentiment_r2:g}": float(r.power)
+        for r in ps.itertuples()}
+    results["power_designs"] = int(power_table[["n_posts", "comments_per_post", "sentiment_r2"]].drop_duplicates().shape[0])
+if not map_summary.empty:
+    results["map_share_same_sign_as_study"] = {r.statistic: (None if pd.isna(r.share_same_sign_as_study)
+                                                             else float(r.share_same_sign_as_study))
+                                               for r in map_summary.itertuples()}
+if not curve_summary.empty:
+    results["curve_share_matching_paper"] = {r.outcome: (None if pd.isna(r.share_matching_paper)
+                                                         else float(r.share_matching_paper))
+                                             for r in curve_summary.itertuples()}
+    results["curve_specifications"] = {r.outcome: int(r.fitted) for r in curve_summary.itertuples()}
+results["chapter_seconds"] = round(time.perf_counter() - chapter_started, 1)
+layout.write_results("06_inference_robustness", results)
+results
