@@ -74,8 +74,10 @@ def default_config(model_name: str, on_gpu: bool, **overrides) -> TrainConfig:
     64 tokens and mean pooling (the pooling e5 was pre-trained with).  Because
     so few steps leave a freshly initialised head almost untouched at 5e-5, the
     head gets its own learning rate of 2e-3 (the encoder keeps 5e-5, the usual
-    range for small encoders).  On the embedded corpus this reaches a test R²
-    of about 0.94.  On a GPU the offline encoder trains with the study's
+    range for small encoders).  Chapter 02 compares this fine-tune with longer
+    ones and with a frozen encoder + ridge head on real labelled text
+    (:mod:`helpers.sentiment.schedules`); the CPU default schedule is chosen
+    there, not here.  On a GPU the offline encoder trains with the study's
     schedule (the separate head rate kept).  Small labelled sets (the CI-scale
     corpus has 150) get more epochs so that training still runs at least 60
     steps.  Every value can be overridden.

@@ -21,7 +21,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from helpers.sentiment.regressor import OFFLINE_MODEL, FineTuneResult, default_config, fine_tune, regression_metrics
+from helpers.sentiment.regressor import (
+    OFFLINE_MODEL,
+    FineTuneResult,
+    default_config,
+    fine_tune,
+    regression_metrics,
+)
 
 
 @dataclass(frozen=True)
@@ -57,7 +63,12 @@ def default_schedule(on_gpu: bool) -> str:
 def train_schedule(schedule: str | Schedule, texts: Sequence[str], scores: Sequence[float], *,
                    model_name: str = OFFLINE_MODEL, device=None, out_dir=None, progress: bool = False,
                    **overrides) -> FineTuneResult:
-    """Train with ``schedule``; ``overrides`` go to :func:`~helpers.sentiment.regressor.default_config`."""
+    """Train with ``schedule``; ``overrides`` go to :func:`~helpers.sentiment.regressor.default_config`.
+
+    The CPU fine-tunes keep the default ``min_steps`` (more epochs on a small
+    labelled set) unless ``min_steps`` is overridden; :func:`compare_schedules`
+    sets it to 0 so that an epoch count means what it says.
+    """
     import torch
 
     from helpers.sentiment.frozen_ridge import fit_frozen_ridge
@@ -71,7 +82,7 @@ def train_schedule(schedule: str | Schedule, texts: Sequence[str], scores: Seque
     if s.method == "study":
         config = default_config(model_name, True, **overrides)  # the study's schedule whatever the device
     else:
-        config = default_config(model_name, on_gpu, **{"epochs": s.epochs, "min_steps": 0, **overrides})
+        config = default_config(model_name, on_gpu, **{"epochs": s.epochs, **overrides})
     return fine_tune(texts, scores, model_name=model_name, config=config, out_dir=out_dir, device=device,
                      progress=progress)
 
@@ -85,6 +96,7 @@ def compare_schedules(texts: Sequence[str], scores: Sequence[float], schedules: 
     training loop for fine-tunes), so it moves with the load on the machine.
     """
     rows, results = [], {}
+    overrides = {"min_steps": 0, **overrides}
     for name in schedules:
         started = time.perf_counter()
         res = train_schedule(name, texts, scores, model_name=model_name, device=device, **overrides)
