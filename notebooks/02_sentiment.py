@@ -76,7 +76,7 @@ seed = 20241111
 model_name = "offline-e5-small"  # or "bert-base-chinese" (hub; Colab/GPU), or a local model folder
 labels_path = None  # your own annotation CSV with text,score or text,coder_1,coder_2 columns, or None for the embedded corpus
 label_resolution = "average"  # "average" the two coders, or "adjudicate" (needs an 'adjudicated' column)
-schedule = None  # None = the default for the device: "frozen_ridge" on a CPU, "study" (4-epoch fine-tune) on a GPU
+schedule = None  # None: the device default: frozen_ridge on a CPU, study, the 4-epoch fine-tune, on a GPU
 # Fine-tuning settings; None = the default for this model and device (see below)
 epochs = None
 batch_size = None
@@ -91,12 +91,12 @@ score_max_length = 128  # tokens per text when scoring the corpus and the transf
 calibration = "linear"  # "none", "linear", "isotonic" or "quantile" (see helpers.sentiment.calibration)
 threshold_rule = "fixed"  # "fixed" (the numbers below, on calibrated scores) or "percentile" (the study's rationale)
 thresholds = {"positive": 0.3, "neutral_low": -0.15, "neutral_high": 0.15, "negative": -0.79}
-threshold_percentiles = None  # for "percentile": None = 25th/75th and a 22.4 % neutral band around the median
+threshold_percentiles = None  # percentile rule only, None: 25th and 75th, neutral band of 22.4 percent around the median
 # Real-text check
 real_text_set = "smp2020_usual"  # "smp2020_usual", "smp2020_virus" or "chnsenticorp_hotel"
-real_text_sample = None  # texts drawn from it; None = 2,000 × scale, at least 300 (CI size), at most 2,000
+real_text_sample = None  # texts drawn from it, None: 2000 times scale, at least 300 which is the CI size, at most 2000
 second_domain = "chnsenticorp_hotel"  # scored by the real-text model; None skips it
-compare = None  # schedules compared on real text; None = the CPU set (or ["study", "frozen_ridge"] on a GPU); [] skips
+compare = None  # schedules compared on real text, None: the CPU set, or study and frozen_ridge on a GPU, an empty list skips
 cpu_budget_s = 600  # training time the chapter may spend on the labelled set (projected from the comparison)
 transfer_sample = 300  # texts per public transfer set, stratified by sign, 0 skips them
 device = None  # None picks the GPU when present, else the CPU
