@@ -94,7 +94,7 @@ thresholds = {"positive": 0.3, "neutral_low": -0.15, "neutral_high": 0.15, "nega
 threshold_percentiles = None  # percentile rule only, None: 25th and 75th, neutral band of 22.4 percent around the median
 # Real-text check
 real_text_set = "smp2020_usual"  # "smp2020_usual", "smp2020_virus" or "chnsenticorp_hotel"
-real_text_sample = None  # texts drawn from it, None: 2000 times scale, at least 300 which is the CI size, at most 2000
+real_text_sample = None  # texts drawn from it, None: 1500 times scale, at least 300 which is the CI size, at most 1500
 second_domain = "chnsenticorp_hotel"  # scored by the real-text model; None skips it
 compare = None  # schedules compared on real text, None: the CPU set, or study and frozen_ridge on a GPU, an empty list skips
 cpu_budget_s = 600  # training time the chapter may spend on the labelled set (projected from the comparison)
@@ -211,7 +211,7 @@ for note in labels.notes:
 
 # %%
 display(label_score_table())
-n_real = int(real_text_sample) if real_text_sample else int(min(2000, max(300, round(2000 * scale))))
+n_real = int(real_text_sample) if real_text_sample else int(min(1500, max(300, round(1500 * scale))))
 real, real_unavailable = None, None
 try:
     real = real_labelled_set(real_text_set, sample=n_real, seed=seed)
