@@ -71,3 +71,9 @@ def test_domain_metrics_and_gap_verdicts():
     assert synthetic_vs_real(0.50, 0.40)["within_tolerance"] is True
     missing = synthetic_vs_real(0.5, float("nan"))
     assert missing["within_tolerance"] is None and "cannot tell" in missing["verdict"]
+
+
+def test_gap_verdict_names_unequal_training_sizes():
+    v = synthetic_vs_real(0.5, 0.4, n_train_synthetic=120, n_train_real=240)
+    assert v["within_tolerance"] is True and "120 texts" in v["verdict"] and "240" in v["verdict"]
+    assert "training-set sizes" not in synthetic_vs_real(0.5, 0.4, n_train_synthetic=200, n_train_real=240)["verdict"]

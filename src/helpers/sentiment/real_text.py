@@ -65,14 +65,22 @@ def domain_metrics(scores, labels) -> dict[str, float]:
     return out
 
 
-def synthetic_vs_real(synthetic_r2: float, real_r2: float,
-                      tolerance: float = SYNTHETIC_REAL_TOLERANCE) -> dict[str, object]:
+def synthetic_vs_real(synthetic_r2: float, real_r2: float, tolerance: float = SYNTHETIC_REAL_TOLERANCE, *,
+                      n_train_synthetic: int | None = None, n_train_real: int | None = None) -> dict[str, object]:
     """Gap between the synthetic and the real test R², and whether it is within ``tolerance``.
 
-    A missing number gives the verdict "cannot tell", never a pass.
+    A missing number gives the verdict "cannot tell", never a pass.  When the
+    two models were trained on very different numbers of texts (more than 1.5×
+    apart), the verdict says so: the gap then mixes how hard the texts are with
+    how much there was to learn from.
     """
     if synthetic_r2 is None or real_r2 is None or np.isnan(synthetic_r2) or np.isnan(real_r2):
         return {"gap": np.nan, "within_tolerance": None, "verdict": "cannot tell (an R² is missing)"}
+    caveat = ""
+    if n_train_synthetic and n_train_real and max(n_train_synthetic, n_train_real) > 1.5 * min(
+            n_train_synthetic, n_train_real):
+        caveat = (f" (but the synthetic model was trained on {n_train_synthetic:,} texts and the real one on "
+                  f"{n_train_real:,}, so the gap also reflects the training-set sizes)")
     gap = float(synthetic_r2 - real_r2)
     within = abs(gap) <= tolerance
     if within:
@@ -82,7 +90,7 @@ def synthetic_vs_real(synthetic_r2: float, real_r2: float,
                    "test R² overstates what the model does on real posts")
     else:
         verdict = f"not within {tolerance:g}: the synthetic corpus is harder than the real text"
-    return {"gap": gap, "within_tolerance": within, "verdict": verdict}
+    return {"gap": gap, "within_tolerance": within, "verdict": verdict + caveat}
 
 
 def summary_frame(summaries: Mapping[str, Mapping[str, float]]) -> pd.DataFrame:

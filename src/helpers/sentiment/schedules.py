@@ -43,7 +43,7 @@ class Schedule:
 #: The schedules chapter 02 compares on CPU.  ``finetune_1ep`` is the former CPU default.
 SCHEDULES: dict[str, Schedule] = {
     "frozen_ridge": Schedule("frozen_ridge", "frozen_ridge", 0,
-                             "frozen encoder, mean-pooled embeddings, ridge head (penalty chosen on validation)"),
+                             "frozen encoder, mean-pooled embeddings, ridge head with the penalty chosen on validation"),
     "finetune_1ep": Schedule("finetune_1ep", "fine_tune", 1,
                              "fine-tune all weights for 1 epoch (encoder lr 5e-5, head lr 2e-3)"),
     "finetune_3ep": Schedule("finetune_3ep", "fine_tune", 3, "as finetune_1ep, 3 epochs"),
