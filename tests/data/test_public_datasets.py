@@ -89,3 +89,49 @@ def test_transfer_metrics_values():
     assert m["auc"] == 0.0 and m["accuracy"] == 0.0 and m["correlation"] == pytest.approx(-1)
     with pytest.raises(ValueError, match="both signs"):
         pdx.transfer_metrics([0.1, 0.2], [1, 1])
+
+
+# ------------------------------------------------------------------ real labelled text on the −1..1 scale
+
+
+def test_label_score_table_states_every_mapping():
+    table = pdx.label_score_table()
+    smp = table[table["dataset"].str.startswith("SMP2020")].set_index("label")["score"]
+    assert set(smp.index) == set(pdx.EMOTION_SIGN)
+    assert smp["happy"] == 1 and smp["neutral"] == 0 and smp["surprise"] == 0
+    assert (smp[["angry", "sad", "fear"]] == -1).all()
+    assert sorted(table[table["dataset"].str.startswith("ChnSentiCorp")]["score"]) == [-1.0, 1.0]
+    assert table["why"].str.len().min() > 0
+
+
+def test_real_labelled_set_maps_scores_and_samples_by_label(shared_data, monkeypatch):
+    monkeypatch.setenv("XHS_DATA_MIRROR", str(shared_data))
+    full = pdx.real_labelled_set("smp2020_usual", online=False)
+    assert len(full) > 6500 and full["text"].is_unique and full["text"].str.len().min() > 0
+    assert set(full["score"]) == {-1.0, 0.0, 1.0}
+    assert (full.loc[full["label"] == "sad", "score"] == -1).all()
+    sample = pdx.real_labelled_set("smp2020_usual", sample=300, seed=2, online=False)
+    assert 290 <= len(sample) <= 310
+    shares = full["label"].value_counts(normalize=True)
+    sample_shares = sample["label"].value_counts(normalize=True)
+    assert (sample_shares - shares).abs().max() < 0.01  # stratified
+    again = pdx.real_labelled_set("smp2020_usual", sample=300, seed=2, online=False)
+    assert list(again["text"]) == list(sample["text"])
+    hotel = pdx.real_labelled_set("chnsenticorp_hotel", sample=200, seed=0, online=False)
+    assert set(hotel["score"]) == {-1.0, 1.0} and set(hotel["dataset"]) == {"chnsenticorp_hotel"}
+    virus = pdx.real_labelled_set("smp2020_virus", sample=100, seed=0, online=False)
+    assert len(virus) > 90
+
+
+def test_real_labelled_set_unknown_or_unavailable(empty_env):
+    with pytest.raises(KeyError, match="known"):
+        pdx.real_labelled_set("imdb")
+    with pytest.raises(pdx.DatasetUnavailable, match="offline"):
+        pdx.real_labelled_set("smp2020_usual", online=False)
+
+
+def test_every_pinned_file_in_the_mirror_matches(shared_data):
+    for name, spec in pdx.FILES.items():
+        path = shared_data / spec.relpath
+        if path.exists():
+            assert pdx.sha256_of(path) == spec.sha256, name

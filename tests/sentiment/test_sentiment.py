@@ -28,57 +28,7 @@ from helpers.sentiment.report import (
     study_consistency,
 )
 from helpers.sentiment.scoring import length_sorted_batches, score_texts, text_flags
-
-POSITIVE = ["今天好开心", "非常感谢大家", "心里暖暖的", "充满希望", "特别温暖"]
-NEGATIVE = ["真的好难过", "彻底绝望了", "太痛苦了", "心情很差", "撑不下去了"]
-FILLER = ["我", "最近", "今天", "朋友说", "其实"]
-
-
-def corpus(n: int, seed: int = 0) -> tuple[list[str], np.ndarray]:
-    rng = np.random.default_rng(seed)
-    texts, scores = [], []
-    for _ in range(n):
-        sign = rng.choice([-1.0, 1.0])
-        phrase = rng.choice(POSITIVE if sign > 0 else NEGATIVE)
-        texts.append(f"{rng.choice(FILLER)}{phrase}")
-        scores.append(0.8 * sign)
-    return texts, np.array(scores)
-
-
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    """Tiny models run fastest on one thread, and CI machines are shared."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
-@pytest.fixture(scope="module")
-def tiny_model(tmp_path_factory):
-    """A tiny randomly initialised BERT with a character-level fast tokenizer, saved to a folder."""
-    from tokenizers import Tokenizer, pre_tokenizers, processors
-    from tokenizers.models import WordLevel
-    from transformers import BertConfig, BertModel, PreTrainedTokenizerFast
-
-    folder = tmp_path_factory.mktemp("tiny-bert")
-    chars = sorted(set("".join(POSITIVE + NEGATIVE + FILLER) + "ab空"))
-    vocab = {tok: i for i, tok in enumerate(["[PAD]", "[UNK]", "[CLS]", "[SEP]", *chars])}
-    tok = Tokenizer(WordLevel(vocab, unk_token="[UNK]"))
-    tok.pre_tokenizer = pre_tokenizers.Split("", "isolated")
-    tok.post_processor = processors.TemplateProcessing(
-        single="[CLS] $A [SEP]", special_tokens=[("[CLS]", 2), ("[SEP]", 3)])
-    fast = PreTrainedTokenizerFast(tokenizer_object=tok, pad_token="[PAD]", unk_token="[UNK]",
-                                   cls_token="[CLS]", sep_token="[SEP]",
-                                   model_input_names=["input_ids", "attention_mask"])
-    fast.save_pretrained(folder)
-    config = BertConfig(vocab_size=len(vocab), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-                        intermediate_size=64, max_position_embeddings=64, pad_token_id=0)
-    BertModel(config).save_pretrained(folder)
-    return str(folder)
-
+from tests.sentiment.builders import corpus
 
 # ---------------------------------------------------------------- labels
 

@@ -66,6 +66,9 @@ FILES: dict[str, DataFile] = {
     "smp2020_virus_test": DataFile(
         "smp2020_ewect/virus_test_labeled.json", f"{_SMP}/virus_test_labeled.txt",
         "39baab996f18c62c6b6e81191dc9c3b75b334547cf28124ccd55a199be24bc70"),
+    "smp2020_virus_train": DataFile(
+        "smp2020_ewect/virus_train.json", f"{_SMP}/virus_train.txt",
+        "1962fac5476da80a344c0b96bf091b92d5cd265c4989f84a4cc872ec9e8df9cf"),
 }
 
 #: SMP2020-EWECT emotions -> sentiment sign.  Neutral and surprise carry no clear
@@ -217,3 +220,78 @@ def transfer_metrics(scores, signs) -> dict[str, float]:
         "correlation": float(np.corrcoef(s, y)[0, 1]),
         "mean_score_positive": float(s[y > 0].mean()), "mean_score_negative": float(s[y < 0].mean()),
     }
+
+
+# --------------------------------------------------------------------------- real labelled text on the −1..1 scale
+
+#: SMP2020-EWECT emotion -> score on the study's −1..1 sentiment scale, and why.
+#: The emotions carry a valence, not an intensity, so every valenced emotion is
+#: scored at the end of the scale; surprise can go either way and is scored 0
+#: with neutral (it is kept, not dropped, so the set is not made easier).
+EMOTION_SCORE: dict[str, tuple[float, str]] = {
+    "happy": (1.0, "positive valence"),
+    "neutral": (0.0, "no valence"),
+    "surprise": (0.0, "valence ambiguous (pleasant or unpleasant surprise); scored as neutral"),
+    "angry": (-1.0, "negative valence"),
+    "sad": (-1.0, "negative valence"),
+    "fear": (-1.0, "negative valence"),
+}
+#: ChnSentiCorp polarity -> score: the reviews are labelled only positive (1) or negative (0).
+POLARITY_SCORE: dict[int, tuple[float, str]] = {
+    1: (1.0, "positive review"),
+    0: (-1.0, "negative review"),
+}
+
+#: Real-text sets for training and testing the sentiment model: key -> (label, files).
+REAL_TEXT_SETS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "smp2020_usual": ("SMP2020-EWECT Weibo, general domain (evaluation + test files pooled)",
+                      ("smp2020_usual_eval", "smp2020_usual_test")),
+    "smp2020_virus": ("SMP2020-EWECT Weibo, COVID-19 domain (train file)", ("smp2020_virus_train",)),
+    "chnsenticorp_hotel": ("ChnSentiCorp hotel reviews", ("chnsenticorp_hotel",)),
+}
+
+
+def label_score_table() -> pd.DataFrame:
+    """The label -> score mapping of every real-text set, for the chapter to print."""
+    rows = [{"dataset": "SMP2020-EWECT (Weibo)", "label": k, "score": v, "why": why}
+            for k, (v, why) in EMOTION_SCORE.items()]
+    rows += [{"dataset": "ChnSentiCorp (hotel reviews)", "label": f"{k} ({'positive' if k else 'negative'})",
+              "score": v, "why": why} for k, (v, why) in POLARITY_SCORE.items()]
+    return pd.DataFrame(rows)
+
+
+def real_labelled_set(key: str = "smp2020_usual", *, sample: int | None = None, seed: int = 0,
+                      **kw) -> pd.DataFrame:
+    """A real, human-labelled set as ``text, score, label, dataset`` with the label mapped to −1..1.
+
+    ``sample`` draws at most that many texts, stratified by label so that the
+    label mix (and with it the label variance R² is measured against) is that
+    of the full set.  Empty texts are dropped and duplicates kept once (the
+    first label), because a text in both the training and the test split would
+    flatter the test score.  Raises :class:`DatasetUnavailable` when a file
+    cannot be read.
+    """
+    if key not in REAL_TEXT_SETS:
+        raise KeyError(f"unknown real-text set {key!r}; known: {sorted(REAL_TEXT_SETS)}")
+    frames = []
+    for name in REAL_TEXT_SETS[key][1]:
+        if name.startswith("smp2020"):
+            df = load_smp2020(name, **kw)
+            unknown = set(df["emotion"]) - set(EMOTION_SCORE)
+            if unknown:
+                raise ValueError(f"{name}: emotions without a score: {sorted(unknown)}")
+            frames.append(pd.DataFrame({"text": df["text"], "label": df["emotion"],
+                                        "score": df["emotion"].map(lambda e: EMOTION_SCORE[e][0])}))
+        else:
+            df = load_chnsenticorp(name, **kw)
+            frames.append(pd.DataFrame({"text": df["text"], "label": df["label"].astype(str),
+                                        "score": df["label"].map(lambda v: POLARITY_SCORE[int(v)][0])}))
+    out = pd.concat(frames, ignore_index=True)
+    out["text"] = out["text"].astype(str).str.strip()
+    out = out[out["text"].ne("")].drop_duplicates("text").reset_index(drop=True)
+    if sample and len(out) > sample:
+        out = (out.groupby("label", group_keys=False).sample(frac=sample / len(out), random_state=seed)
+                  .sample(frac=1.0, random_state=seed).reset_index(drop=True))
+    out["score"] = out["score"].astype(float)
+    out["dataset"] = key
+    return out

@@ -74,8 +74,10 @@ def default_config(model_name: str, on_gpu: bool, **overrides) -> TrainConfig:
     64 tokens and mean pooling (the pooling e5 was pre-trained with).  Because
     so few steps leave a freshly initialised head almost untouched at 5e-5, the
     head gets its own learning rate of 2e-3 (the encoder keeps 5e-5, the usual
-    range for small encoders).  On the embedded corpus this reaches a test R²
-    of about 0.94.  On a GPU the offline encoder trains with the study's
+    range for small encoders).  Chapter 02 compares this fine-tune with longer
+    ones and with a frozen encoder + ridge head on real labelled text
+    (:mod:`helpers.sentiment.schedules`); the CPU default schedule is chosen
+    there, not here.  On a GPU the offline encoder trains with the study's
     schedule (the separate head rate kept).  Small labelled sets (the CI-scale
     corpus has 150) get more epochs so that training still runs at least 60
     steps.  Every value can be overridden.
@@ -160,9 +162,9 @@ def save_regressor(model, tokenizer, folder: str | Path, extra: dict | None = No
     model.encoder.save_pretrained(folder / "encoder")
     tokenizer.save_pretrained(folder / "encoder")
     torch.save(model.head.state_dict(), folder / "head.pt")
-    (folder / "regressor.json").write_text(
-        json.dumps({"pooling": model.pooling, **(extra or {})}, indent=2, ensure_ascii=False, default=str)
-    )
+    (folder / "regressor.json").write_text(json.dumps(
+        {"pooling": model.pooling, "output": getattr(model, "output", "tanh"), **(extra or {})},
+        indent=2, ensure_ascii=False, default=str))
     return folder
 
 
@@ -175,6 +177,10 @@ def load_regressor(folder: str | Path):
         raise FileNotFoundError(f"{folder} holds no saved sentiment regressor (regressor.json missing)")
     info = json.loads((folder / "regressor.json").read_text())
     model, tokenizer = build_regressor(str(folder / "encoder"), pooling=info["pooling"])
+    if info.get("output", "tanh") == "clip":  # frozen encoder + ridge head
+        from helpers.sentiment.frozen_ridge import _ridge_module
+
+        model = _ridge_module()(model.encoder, info["pooling"])
     model.head.load_state_dict(torch.load(folder / "head.pt", map_location="cpu"))
     return model.eval(), tokenizer
 
@@ -235,6 +241,8 @@ class FineTuneResult:
     n_test: int
     device: str
     notes: list[str] = field(default_factory=list)
+    validation: pd.DataFrame | None = None  # text, score, prediction of the kept model (for calibration)
+    method: str = "fine_tune"  # or "frozen_ridge" (helpers.sentiment.frozen_ridge)
 
     @property
     def steps_per_second(self) -> float:
@@ -304,6 +312,7 @@ def fine_tune(
     val_texts, val_y = [texts[i] for i in val_idx], y[val_idx]
 
     history, best, best_state, step = [], (float("inf"), -1), None, 0
+    best_val_pred = np.full(len(val_idx), np.nan)
     started = time.perf_counter()
     bar = tqdm(total=total_steps, desc="fine-tuning", unit="step", disable=not progress, mininterval=10.0)
     for epoch in range(1, n_epochs + 1):
@@ -336,6 +345,7 @@ def fine_tune(
         if val["mse"] < best[0]:
             best = (val["mse"], epoch)
             best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+            best_val_pred = np.asarray(val_pred, dtype=float)
     bar.close()
     seconds = time.perf_counter() - started
     if best_state is not None and best[1] != len(history):
@@ -349,9 +359,12 @@ def fine_tune(
                             cpu_bf16=config.cpu_bf16)
     test = pd.DataFrame({"text": test_texts, "score": y[test_idx].astype(float), "prediction": test_pred,
                          "n_chars": [len(t) for t in test_texts]})
+    validation = pd.DataFrame({"text": val_texts, "score": val_y.astype(float), "prediction": best_val_pred,
+                               "n_chars": [len(t) for t in val_texts]})
     metrics = regression_metrics(test["score"], test["prediction"])
     result = FineTuneResult(model, tokenizer, config, pd.DataFrame(history), test, metrics, seconds, step,
-                            best[1], len(train_idx), len(val_idx), len(test_idx), str(device), notes)
+                            best[1], len(train_idx), len(val_idx), len(test_idx), str(device), notes,
+                            validation=validation)
     if out_dir is not None:
         save_fine_tune(result, out_dir, model_name)
     return result
@@ -365,8 +378,10 @@ def save_fine_tune(result: FineTuneResult, out_dir: str | Path, model_name: str)
                    {"base_model": model_name, "config": asdict(result.config)})
     result.history.to_csv(out / "training_history.csv", index=False)
     result.test.to_parquet(out / "test_predictions.parquet", index=False)
+    if result.validation is not None:
+        result.validation.to_parquet(out / "validation_predictions.parquet", index=False)
     (out / "metrics.json").write_text(json.dumps({
-        "model_name": model_name, "device": result.device, "test": result.metrics,
+        "model_name": model_name, "method": result.method, "device": result.device, "test": result.metrics,
         "best_epoch": result.best_epoch, "steps": result.steps, "seconds": result.seconds,
         "n_train": result.n_train, "n_val": result.n_val, "n_test": result.n_test,
         "config": asdict(result.config), "notes": result.notes,
