@@ -66,6 +66,7 @@ from pathlib import Path
 import pandas as pd
 from IPython.display import Markdown, display
 
+from helpers import config
 from helpers.book.figures import use_notebook_renderer
 from helpers.book.run_folder import RunLayout
 from helpers.data import descriptives
@@ -117,7 +118,7 @@ else:
 # before anything is written.
 
 # %%
-salt = f"synthetic-{seed}" if synthetic else os.environ.get("XHS_SALT")
+salt = f"synthetic-{seed}" if synthetic else config.salt()
 config = CleaningConfig(min_post_length=min_post_length, min_comment_length=min_comment_length,
                         coding_file=coding_file, fans_file=fans_file, salt=salt)
 result = clean_export(source, config)

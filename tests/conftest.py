@@ -7,7 +7,6 @@ unless the environment says R must be present (``XHS_REQUIRE_R=1``, set by ``mak
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -15,7 +14,8 @@ import pytest
 from helpers import config
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-SHARED_DATA = Path(os.environ.get("XHS_SHARED_DATA", PROJECT_ROOT.parent / "shared" / "data"))
+# Read once at import: tests that point XHS_DATA_MIRROR elsewhere must not move this fixture.
+SHARED_DATA = config.data_mirror()
 
 
 def require_r_or_skip(packages: tuple[str, ...] = ("lme4", "lmerTest")) -> None:
@@ -37,6 +37,6 @@ def project_root() -> Path:
 
 @pytest.fixture
 def shared_data() -> Path:
-    if not SHARED_DATA.exists():
-        pytest.skip(f"no shared data mirror at {SHARED_DATA}")
+    if SHARED_DATA is None or not SHARED_DATA.exists():
+        pytest.skip(f"no shared data mirror (set XHS_DATA_MIRROR; looked at {SHARED_DATA})")
     return SHARED_DATA

@@ -19,6 +19,7 @@ from typing import Any
 import jupytext
 import nbformat
 
+from helpers import config
 from helpers.book.run_folder import STEPS, RunLayout
 
 DEFAULT_KERNEL = "xhs-depression"
@@ -51,12 +52,11 @@ class NotebookRun:
 
 
 def project_root() -> Path:
-    """The repository root (holds ``pyproject.toml``), found from this file or the cwd."""
-    for start in (Path(__file__).resolve(), Path.cwd().resolve()):
-        for candidate in (start, *start.parents):
-            if (candidate / "pyproject.toml").exists() and (candidate / "notebooks").is_dir():
-                return candidate
-    raise RunnerError("cannot find the project root (a folder with pyproject.toml and notebooks/)")
+    """The repository root (see :func:`helpers.config.project_root`)."""
+    try:
+        return config.project_root()
+    except config.ConfigError as exc:
+        raise RunnerError(str(exc)) from exc
 
 
 def declared_parameters(notebook: nbformat.NotebookNode) -> dict[str, str]:

@@ -51,7 +51,6 @@ def side_files(source: Path) -> tuple[Path | None, Path | None]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    import os
 
     args = build_parser().parse_args(argv)
     if not args.no_side_files:
@@ -65,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     config = CleaningConfig(
         min_post_length=args.min_post_length, min_comment_length=args.min_comment_length,
         drop_video=not args.keep_video, coding_file=args.coding, fans_file=args.fans,
-        salt=args.salt or os.environ.get("XHS_SALT") or None,
+        salt=args.salt or None,  # None: $XHS_SALT, else random (helpers.data.privacy.choose_salt)
     )
     t0 = time.perf_counter()
     try:

@@ -28,7 +28,7 @@ import pandas as pd
 from helpers.data.counts import CountParseError, TimestampParseError, parse_counts, parse_timestamps
 from helpers.data.manual_coding import Coding, read_coding
 from helpers.data.mediacrawler import ImportProblem, RawExport, read_export
-from helpers.data.privacy import new_salt, salted_hash, scrub_contacts
+from helpers.data.privacy import choose_salt, salted_hash, scrub_contacts
 from helpers.data.text_cleaning import clean_text, study_length
 
 POST_COLUMNS = [
@@ -297,7 +297,7 @@ def clean_export(source: str | Path | RawExport, config: CleaningConfig | None =
     config = config or CleaningConfig()
     export = source if isinstance(source, RawExport) else read_export(source)
     problems = list(export.problems)
-    salt = config.salt or new_salt()
+    salt = choose_salt(config.salt)
     coding = read_coding(config.coding_file) if config.coding_file else None
     ledger = Ledger()
     posts = clean_posts(export, config, ledger, salt, coding)

