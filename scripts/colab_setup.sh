@@ -12,7 +12,7 @@ if ! command -v Rscript >/dev/null || ! Rscript -e 'quit(status=!requireNamespac
 fi
 Rscript -e 'quit(status=!requireNamespace("report",quietly=TRUE))' >/dev/null 2>&1 || R CMD INSTALL scripts/r-report-stub >/dev/null
 # Keep Colab's own CUDA torch: install the rest without touching it.
-grep -v -E '^(torch|jupyter-book|pytest|ruff)' requirements.txt > /tmp/colab-requirements.txt
+grep -v -E '^(torch|jupyter-book|pytest|ruff|selenium)' requirements.txt > /tmp/colab-requirements.txt
 pip install -q -r /tmp/colab-requirements.txt
 # Not editable: an editable install is a .pth file, which the running Colab kernel only reads
 # after a restart; a regular install is importable at once.
