@@ -221,17 +221,18 @@ if synthetic:
 if synthetic:
     display(comments["text"].head(3).to_frame())
 
-# %%
-results = {
-    "synthetic": synthetic, "scale": scale, "seed": seed,
-    "posts_raw": flow["posts"]["raw"], "posts_final": flow["posts"]["final"],
-    "comments_raw": flow["comments"]["raw"], "comments_final": flow["comments"]["final"],
-    "cohen_kappa": (flow["coding"] or {}).get("cohen_kappa"),
-    "fans_available": flow["fans_available"], "n_creators": int(posts["creator_id"].nunique()),
-    "n_audience": int(comments["audience_id"].nunique()), "n_import_problems": len(result.problems),
-}
-if truth is not None:
-    results["expected_posts"] = truth["expected_clean"]["posts"]
-    results["expected_comments"] = truth["expected_clean"]["comments"]
+# %% tags=["remove-output"]
+from helpers.book.results_schema import DataCleaningResults
+
+results = DataCleaningResults(
+    synthetic=synthetic, scale=scale, seed=seed,
+    posts_raw=flow["posts"]["raw"], posts_final=flow["posts"]["final"],
+    comments_raw=flow["comments"]["raw"], comments_final=flow["comments"]["final"],
+    cohen_kappa=(flow["coding"] or {}).get("cohen_kappa"),
+    fans_available=flow["fans_available"], n_creators=int(posts["creator_id"].nunique()),
+    n_audience=int(comments["audience_id"].nunique()), n_import_problems=len(result.problems),
+    expected_posts=truth["expected_clean"]["posts"] if truth is not None else None,
+    expected_comments=truth["expected_clean"]["comments"] if truth is not None else None,
+)
 layout.write_results("01_data_cleaning", results)
 results

@@ -360,23 +360,24 @@ timings["transfer_s"] = time.perf_counter() - started
 # an estimate of accuracy on real Xiaohongshu text, for which hand-labelled
 # data (`labels_path`) are needed.
 
-# %%
+# %% tags=["remove-output"]
+from helpers.book.results_schema import SentimentResults
+
 timings["chapter_s"] = time.perf_counter() - chapter_started
 print(json.dumps({k: round(v, 1) for k, v in timings.items()}))
-counts = {f"{kind}_{row.category}": int(row.n) for kind in ("posts", "comments")
-          for row in cat_table[cat_table["texts"] == kind].itertuples()}
-layout.write_results("02_sentiment", {
-    "model_name": model_name, "device": str(dev), "scale": scale, "seed": seed,
-    "n_labelled": len(labels.data), "cohen_kappa": labels.kappa, "weighted_kappa": labels.weighted_kappa,
-    "test_mse": ft.metrics["mse"], "test_mae": ft.metrics["mae"], "test_r2": ft.metrics["r2"],
-    "test_pearson_r": ft.metrics["pearson_r"], "epochs": config.epochs, "learning_rate": config.learning_rate,
-    "train_steps": ft.steps, "steps_per_second": ft.steps_per_second,
-    "posts_mean": float(posts_scored["sentiment"].mean()), "posts_sd": float(posts_scored["sentiment"].std()),
-    "comments_mean": float(comments_scored["sentiment"].mean()),
-    "comments_sd": float(comments_scored["sentiment"].std()),
-    **counts,
-    **{f"truth_{kind}_r2": m.get("r2") for kind, m in recovery.items()},
-    **{f"transfer_{key}_auc": m["auc"] for key, m in transfer.items()},
-    **{f"transfer_{key}_accuracy": m["accuracy"] for key, m in transfer.items()},
-    **timings,
-})
+results = SentimentResults(
+    model_name=model_name, device=str(dev), scale=scale, seed=seed,
+    n_labelled=len(labels.data), cohen_kappa=labels.kappa, weighted_kappa=labels.weighted_kappa,
+    test_mse=ft.metrics["mse"], test_mae=ft.metrics["mae"], test_r2=ft.metrics["r2"],
+    test_pearson_r=ft.metrics["pearson_r"], epochs=config.epochs, learning_rate=config.learning_rate,
+    train_steps=ft.steps, steps_per_second=ft.steps_per_second,
+    posts_mean=float(posts_scored["sentiment"].mean()), posts_sd=float(posts_scored["sentiment"].std()),
+    comments_mean=float(comments_scored["sentiment"].mean()),
+    comments_sd=float(comments_scored["sentiment"].std()),
+    category_counts={kind: {row.category: int(row.n) for row in cat_table[cat_table["texts"] == kind].itertuples()}
+                     for kind in ("posts", "comments")},
+    truth_r2={kind: m.get("r2") for kind, m in recovery.items()},
+    transfer={key: {"auc": m["auc"], "accuracy": m["accuracy"]} for key, m in transfer.items()},
+    timings_s=timings,
+)
+layout.write_results("02_sentiment", results)

@@ -356,27 +356,30 @@ display(Markdown(
     + (f" to {cross['abs_diff'].max():.1e}." if "abs_diff" in cross else ".")
 ))
 
-# %%
+# %% tags=["remove-output"]
+from helpers.book.results_schema import EngagementResults
+
+
 def _coef(table, model, term, column="estimate"):
     row = table.loc[(table["model"] == model) & (table["term"] == term)] if not table.empty else table
     return float(row[column].iloc[0]) if len(row) else None
 
 
-headline = {
-    "scale": scale, "seed": seed, "sentiment_source": sentiment_source,
-    "n_posts": int(len(posts)), "n_comments": int(len(comments)) if comments is not None else 0,
-    "fit_seconds_all_models": round(fit_seconds, 2),
-    "models_fitted": int(sum(r.fit is not None for r in results)),
-    "models_singular": int(sum(bool(r.fit and r.fit.singular) for r in results)),
-    "random_slopes_kept": {s.name: list(s.slopes) for s in selected_specs},
-    "post_sentiment_raw": {r.spec.outcome: _coef(raw_table, r.spec.name, "post_sentiment") for r in results},
-    "post_sentiment_std": {r.spec.outcome: _coef(std_table, r.spec.name, "post_sentiment") for r in results},
-    "post_sentiment_p": {r.spec.outcome: _coef(raw_table, r.spec.name, "post_sentiment", "p_value") for r in results},
-    "negbin_agreement": {row.outcome: bool(row.agrees) for row in nb_table.itertuples()} if not nb_table.empty else {},
-    "mixedlm_max_abs_diff": float(cross["abs_diff"].max()) if "abs_diff" in cross else None,
-    "closest_scaling_to_paper": scaling["closest"],
-    "recovery_covered": ({f"{row.outcome} ({row.sentiment})": bool(row.covered) for row in recovery.itertuples()}
-                         if not recovery.empty else {}),
-}
+headline = EngagementResults(
+    scale=scale, seed=seed, sentiment_source=sentiment_source,
+    n_posts=int(len(posts)), n_comments=int(len(comments)) if comments is not None else 0,
+    fit_seconds_all_models=round(fit_seconds, 2),
+    models_fitted=int(sum(r.fit is not None for r in results)),
+    models_singular=int(sum(bool(r.fit and r.fit.singular) for r in results)),
+    random_slopes_kept={s.name: list(s.slopes) for s in selected_specs},
+    post_sentiment_raw={r.spec.outcome: _coef(raw_table, r.spec.name, "post_sentiment") for r in results},
+    post_sentiment_std={r.spec.outcome: _coef(std_table, r.spec.name, "post_sentiment") for r in results},
+    post_sentiment_p={r.spec.outcome: _coef(raw_table, r.spec.name, "post_sentiment", "p_value") for r in results},
+    negbin_agreement={row.outcome: bool(row.agrees) for row in nb_table.itertuples()} if not nb_table.empty else {},
+    mixedlm_max_abs_diff=float(cross["abs_diff"].max()) if "abs_diff" in cross else None,
+    closest_scaling_to_paper=scaling["closest"],
+    recovery_covered=({f"{row.outcome} ({row.sentiment})": bool(row.covered) for row in recovery.itertuples()}
+                      if not recovery.empty else {}),
+)
 layout.write_results("03_engagement_models", headline)
 headline

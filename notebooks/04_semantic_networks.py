@@ -334,15 +334,17 @@ for category, smap in shown.items():
     exported[category] = [map_path.name, net_path.name]
 pd.DataFrame(exported, index=["map file", "network file"]).T
 
-# %%
-results = {
-    "scale": scale,
-    "seed": seed,
-    "top_n": top_n,
-    "counting": counting,
-    "resolution": resolution,
-    "tokenize_seconds": round(tokenize_seconds, 2),
-    "maps": {
+# %% tags=["remove-output"]
+from helpers.book.results_schema import SemanticNetworkResults
+
+results = SemanticNetworkResults(
+    scale=scale,
+    seed=seed,
+    top_n=top_n,
+    counting=counting,
+    resolution=resolution,
+    tokenize_seconds=round(tokenize_seconds, 2),
+    maps={
         c: {
             "comments": m.n_documents,
             "terms": m.totals.items,
@@ -356,12 +358,12 @@ results = {
         }
         for c, m in maps.items()
     },
-    "pooled_map": {"comments": pooled.n_documents, "terms": pooled.totals.items,
-                   "clusters": pooled.n_clusters, "links": pooled.totals.links,
-                   "total_link_strength": round(pooled.totals.total_link_strength, 2)},
-    "skipped_categories": skipped,
-    "consistency": consistency.to_dict(orient="records"),
-    "theme_recovery": recovery,
-    "glossary_coverage": round(1 - len(gaps) / max(1, len(all_terms)), 3),
-}
+    pooled_map={"comments": pooled.n_documents, "terms": pooled.totals.items,
+                "clusters": pooled.n_clusters, "links": pooled.totals.links,
+                "total_link_strength": round(pooled.totals.total_link_strength, 2)},
+    skipped_categories=skipped,
+    consistency=consistency.to_dict(orient="records"),
+    theme_recovery=recovery,
+    glossary_coverage=round(1 - len(gaps) / max(1, len(all_terms)), 3),
+)
 layout.write_results("04_semantic_networks", results)

@@ -534,27 +534,29 @@ display(Markdown(f"**In this run** ({len(users)} users, scale {scale}):\n\n" + "
 # and Intervention Center **010-82951332**; worldwide:
 # [findahelpline.com](https://findahelpline.com).
 
-# %%
+# %% tags=["remove-output"]
+from helpers.book.results_schema import CNSDResults
+
 timings["total"] = time.perf_counter() - t_start
-results = {
-    "scale": scale,
-    "seed": seed,
-    "synthetic": synthetic,
-    "users": len(users),
-    "posts": len(posts),
-    "n_min": m1.n_min,
-    "module1_examples": len(conversations),
-    "lora_ran": bool(run_lora),
-    "lora_final_loss": (lora.losses[-1] if run_lora else None),
-    "module2_backend": chat_backend.name,
-    "module2_labels_proposed": len(labelled),
-    "module2_labels_verified": int(verified["verified"].sum()),
-    "module2_parse_failures": n_parse_fail,
-    "module2_answer_accuracy": module2_answer_accuracy,
-    "generation": {r["method"]: {k: r[k] for k in ("BLEU", "ROUGE-1", "BERTScore")} for r in gen_rows[:2]},
-    "classification": {r["method"]: {m: r[m] for m in bench.METRICS}
-                       for r in table5.to_dict("records") if not r["method"].startswith("study")},
-    "timings_s": {k: round(v, 1) for k, v in timings.items()},
-}
+results = CNSDResults(
+    scale=scale,
+    seed=seed,
+    synthetic=synthetic,
+    users=len(users),
+    posts=len(posts),
+    n_min=m1.n_min,
+    module1_examples=len(conversations),
+    lora_ran=bool(run_lora),
+    lora_final_loss=(lora.losses[-1] if run_lora else None),
+    module2_backend=chat_backend.name,
+    module2_labels_proposed=len(labelled),
+    module2_labels_verified=int(verified["verified"].sum()),
+    module2_parse_failures=n_parse_fail,
+    module2_answer_accuracy=module2_answer_accuracy,
+    generation={r["method"]: {k: r[k] for k in ("BLEU", "ROUGE-1", "BERTScore")} for r in gen_rows[:2]},
+    classification={r["method"]: {m: r[m] for m in bench.METRICS}
+                    for r in table5.to_dict("records") if not r["method"].startswith("study")},
+    timings_s={k: round(v, 1) for k, v in timings.items()},
+)
 layout.write_results("05_cnsd_pipeline", results)
-pd.Series(results["timings_s"], name="seconds").to_frame()
+pd.Series(results.timings_s, name="seconds").to_frame()

@@ -11,7 +11,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from helpers.book.results_schema import StepResults
 
 DEFAULT_RUN_DIR = Path("_build/run")
 
@@ -87,11 +92,25 @@ class RunLayout:
     def notebooks(self) -> Path:
         return self._dir("notebooks")
 
-    def write_results(self, step: str, values: dict[str, Any]) -> Path:
-        """Write the headline numbers of one step; sweeps collect these files."""
+    def write_results(self, step: str, values: StepResults | Mapping[str, Any]) -> Path:
+        """Check the headline numbers of one step against its schema and write them.
+
+        ``values`` is the step's :mod:`helpers.book.results_schema` object (a plain mapping is
+        validated the same way); a missing or mistyped field raises, an undeclared key is
+        written and reported.  Sweeps and the book pages read these files.
+        """
+        from helpers.book.results_schema import SCHEMAS, validate
+
+        payload = validate(step, values).as_dict() if step in SCHEMAS else dict(values)
         path = self.results / f"{step}.json"
-        path.write_text(json.dumps(values, indent=2, ensure_ascii=False, default=_jsonable))
+        path.write_text(json.dumps(payload, indent=2, ensure_ascii=False, default=_jsonable))
         return path
+
+    def read_step(self, step: str) -> StepResults:
+        """``results/<step>.json`` as its typed schema object (raises if absent or invalid)."""
+        from helpers.book.results_schema import schema_for
+
+        return schema_for(step).from_dict(self.read_results(step))
 
     def read_results(self, step: str) -> dict[str, Any]:
         path = self.results / f"{step}.json"
