@@ -47,22 +47,19 @@
 # the model of chapter 02; it tests the pipeline, not the study's claims about real users.
 
 # %% tags=["remove-cell"]
-# On Google Colab only: fetch the project and install it (R's lme4 stack included).
-# Elsewhere this cell does nothing.
-import os
+# On Google Colab only: fetch the project and install it (R's lme4 stack included) with
+# helpers.book.colab.setup_colab. Elsewhere this cell does nothing.
 import subprocess
 import sys
 
 if "google.colab" in sys.modules:
     REPO = "/content/xhs-depression-book"
-    if not os.path.exists(REPO):
-        subprocess.run(
-            f"git clone -q https://github.com/xhs-depression-book/xhs-depression-book {REPO}"
-            f" && bash {REPO}/scripts/colab_setup.sh",
-            shell=True,
-            check=True,
-        )
-    os.chdir(REPO)  # every time: a restarted runtime starts in /content
+    subprocess.run(f"test -d {REPO} || git clone -q https://github.com/xhs-depression-book/xhs-depression-book {REPO}",
+                   shell=True, check=True)
+    sys.path.insert(0, f"{REPO}/src")
+    from helpers.book.colab import setup_colab
+
+    setup_colab(REPO)
 
 # %% tags=["parameters"]
 run_dir = "_build/run"
@@ -90,10 +87,9 @@ recovery_on_latent = True  # synthetic runs: also fit on the planted sentiment t
 
 # %% tags=["remove-cell"]
 # Opened on its own on Colab, a chapter first runs the earlier chapters it reads from.
-from helpers.book.colab import ensure_upstream, on_colab
+from helpers.book.colab import prepare_chapter
 
-if on_colab():
-    ensure_upstream("03_engagement_models", run_dir, scale=scale, seed=seed)
+prepare_chapter("03_engagement_models", run_dir, scale=scale, seed=seed)
 
 # %%
 import time

@@ -229,13 +229,32 @@ def seed_from_base(base_run: str, run_dir: Path) -> None:
             shutil.copy2(item, target)
 
 
+#: Cells with this tag do not enter the run key: the Colab set-up and predecessors cells do
+#: nothing off Colab, so editing them must not invalidate every finished sweep run.
+KEY_EXCLUDED_TAG = "remove-cell"
+
+
+def keyed_source(path: Path) -> str:
+    """A notebook's source as the run key sees it: every cell except those tagged remove-cell."""
+    import jupytext
+
+    notebook = jupytext.read(path)
+    notebook.cells = [c for c in notebook.cells
+                      if KEY_EXCLUDED_TAG not in c.get("metadata", {}).get("tags", [])]
+    for cell in notebook.cells:  # outputs and execution counts of an .ipynb are not source
+        cell.pop("outputs", None)
+        cell.pop("execution_count", None)
+    return "\n\n".join(f"{c.cell_type} {sorted(c.get('metadata', {}).get('tags', []))}\n{c.source}"
+                        for c in notebook.cells)
+
+
 def notebook_sources(notebooks_dir: Path, steps: Iterable[str]) -> dict[str, str]:
-    """Source text of each step (the ``.py`` when present): part of the run key."""
+    """Source of each step (the ``.py`` when present) without remove-cell cells: part of the run key."""
     sources = {}
     for step in steps:
         py = notebooks_dir / f"{step}.py"
         path = py if py.exists() else notebooks_dir / f"{step}.ipynb"
-        sources[step] = path.read_text(encoding="utf-8")
+        sources[step] = keyed_source(path)
     return sources
 
 
