@@ -45,11 +45,11 @@ def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
 def _run(args: argparse.Namespace) -> int:
     steps = None
     if args.only:
-        from helpers.book.run_folder import STEPS
+        from helpers.book.run_folder import STEPS, match_steps
 
         steps = []
         for name in args.only:
-            match = [s for s in STEPS if s == name or s.split("_", 1)[0] == name]
+            match = match_steps(name)
             if not match:
                 raise RunnerError(f"--only {name}: no such step (steps: {', '.join(STEPS)})")
             steps += match

@@ -22,6 +22,7 @@ import nbformat
 
 from helpers.book.run_folder import RunLayout
 from helpers.book.runner import project_root
+from helpers.markdown import md_table
 
 BOOK_FILES = ("_config.yml", "_toc.yml")
 
@@ -112,12 +113,6 @@ def hide_local_paths(notebook: nbformat.NotebookNode, run_root: Path, project: P
 _ASSIGNED_STRING = re.compile(r"""^(?P<name>[A-Za-z_]\w*) = (?P<value>(?:"[^"\n]*"|'[^'\n]*'))\s*$""")
 
 
-def _table(rows: list[list[str]], header: list[str]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
-    return "\n".join(lines)
-
-
 def render_status_page(layout: RunLayout) -> str:
     """Markdown for the status page: execution table, versions, device."""
     log_path = layout.root / "run_log.json"
@@ -137,17 +132,17 @@ def render_status_page(layout: RunLayout) -> str:
     rows = []
     for record in log.get("notebooks", []):
         status = {"ok": "✅ ok", "failed": "❌ failed", "not run": "– not run"}.get(record["status"], record["status"])
-        err = (record.get("error") or "").replace("|", "\\|").replace("\n", " ")[:160]
+        err = (record.get("error") or "")[:160]
         rows.append([record["step"], status, f"{record.get('seconds', 0):.1f}", err])
-    parts.append(_table(rows, ["notebook", "status", "seconds", "error"]))
+    parts.append(md_table(rows, ["notebook", "status", "seconds", "error"]))
     env = log.get("environment", {})
     device = env.get("device", {})
-    parts += ["", "## Device", "", _table([[k, v] for k, v in device.items()], ["", "value"])]
+    parts += ["", "## Device", "", md_table([[k, v] for k, v in device.items()], ["", "value"])]
     py = env.get("python", {})
-    parts += ["", "## Python packages", "", _table([[k, v or "not installed"] for k, v in py.items()], ["package", "version"])]
+    parts += ["", "## Python packages", "", md_table([[k, v or "not installed"] for k, v in py.items()], ["package", "version"])]
     rv = env.get("r", {})
     if rv:
-        parts += ["", "## R and R packages", "", _table([[k, v or "not installed"] for k, v in rv.items()], ["package", "version"])]
+        parts += ["", "## R and R packages", "", md_table([[k, v or "not installed"] for k, v in rv.items()], ["package", "version"])]
     else:
         parts += ["", "R was not found on this machine."]
     return "\n".join(parts) + "\n"

@@ -29,6 +29,7 @@ from helpers.book.results_schema import (
 )
 from helpers.book.run_folder import STEPS, RunLayout
 from helpers.book.sweep import flatten
+from helpers.markdown import fmt, md_table
 
 # --------------------------------------------------------------------------- helpers
 
@@ -77,31 +78,6 @@ def load_results(layout: RunLayout) -> RunResults:
 
 def flat(results: Mapping[str, Any]) -> dict[str, Any]:
     return dict(flatten(results))
-
-
-def fmt(value: Any, digits: int = 3) -> str:
-    if value is None:
-        return "–"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, int):
-        return f"{value:,}"
-    if isinstance(value, float):
-        if math.isnan(value):
-            return "–"
-        if value != 0 and (abs(value) < 10 ** -digits or abs(value) >= 1e6):
-            return f"{value:.2e}"
-        return f"{value:.{digits}f}"
-    return str(value)
-
-
-def md_table(rows: Sequence[Sequence[Any]], header: Sequence[str]) -> str:
-    def cell(v: Any) -> str:
-        return (v if isinstance(v, str) else fmt(v)).replace("|", "\\|").replace("\n", " ")
-
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(cell(c) for c in row) + " |" for row in rows]
-    return "\n".join(lines)
 
 
 # --------------------------------------------------------------------------- results page

@@ -13,8 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from helpers.jsonio import dumps
+
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Iterable, Mapping
 
     from helpers.book.results_schema import StepResults
 
@@ -28,6 +30,16 @@ STEPS: tuple[str, ...] = (
     "04_semantic_networks",
     "05_cnsd_pipeline",
 )
+
+
+def match_steps(name: str | int, steps: Iterable[str] = STEPS) -> list[str]:
+    """The steps ``name`` means: the full stem (``03_engagement_models``) or its number (``03``).
+
+    YAML reads ``01`` as the integer 1, so integers are read as two-digit numbers.
+    """
+    if isinstance(name, int) and not isinstance(name, bool):
+        name = f"{name:02d}"
+    return [s for s in steps if s == str(name) or s.split("_", 1)[0] == str(name)]
 
 
 @dataclass(frozen=True)
@@ -103,7 +115,7 @@ class RunLayout:
 
         payload = validate(step, values).as_dict() if step in SCHEMAS else dict(values)
         path = self.results / f"{step}.json"
-        path.write_text(json.dumps(payload, indent=2, ensure_ascii=False, default=_jsonable))
+        path.write_text(dumps(payload, indent=2))
         return path
 
     def read_step(self, step: str) -> StepResults:
@@ -120,17 +132,3 @@ class RunLayout:
                 f"(python -m helpers run --only {step})."
             )
         return json.loads(path.read_text())
-
-
-def _jsonable(value: Any) -> Any:
-    """Turn numpy scalars/arrays and paths into JSON-friendly values."""
-    if hasattr(value, "item") and callable(value.item):
-        try:
-            return value.item()
-        except (ValueError, TypeError):
-            pass
-    if hasattr(value, "tolist"):
-        return value.tolist()
-    if isinstance(value, Path):
-        return str(value)
-    raise TypeError(f"not JSON serialisable: {type(value).__name__}")

@@ -20,7 +20,7 @@ import jupytext
 import nbformat
 
 from helpers import config
-from helpers.book.run_folder import STEPS, RunLayout
+from helpers.book.run_folder import STEPS, RunLayout, match_steps
 
 DEFAULT_KERNEL = "xhs-depression"
 SHARED_PARAMETERS = ("run_dir", "scale", "seed")
@@ -100,7 +100,7 @@ def split_parameters(
     for name, value in pairs:
         if "." in name:
             prefix, pname = name.split(".", 1)
-            targets = [s for s in steps if s == prefix or s.split("_", 1)[0] == prefix]
+            targets = match_steps(prefix, steps)
             if not targets:
                 raise RunnerError(f"parameter {name!r}: no selected notebook called {prefix!r} (have {steps})")
             for step in targets:

@@ -40,6 +40,7 @@ from typing import Any
 
 import yaml
 
+from helpers.book.run_folder import match_steps
 from helpers.book.runner import (
     RunnerError,
     declared_parameters,
@@ -141,13 +142,8 @@ def parse_spec(
     nb_dir = Path(notebooks_dir) if notebooks_dir else project_root() / "notebooks"
     steps = []
     for name in _as_list(spec.get("notebooks"), "notebooks") if spec.get("notebooks") else []:
-        if isinstance(name, int) and not isinstance(name, bool):
-            name = f"{name:02d}"  # YAML reads `01` as the integer 1
-        matches = sorted(
-            p.stem for p in nb_dir.glob("[0-9]*.py") if p.stem == str(name) or p.stem.split("_", 1)[0] == str(name)
-        ) or sorted(
-            p.stem for p in nb_dir.glob("[0-9]*.ipynb") if p.stem == str(name) or p.stem.split("_", 1)[0] == str(name)
-        )
+        matches = (match_steps(name, sorted(p.stem for p in nb_dir.glob("[0-9]*.py")))
+                   or match_steps(name, sorted(p.stem for p in nb_dir.glob("[0-9]*.ipynb"))))
         if not matches:
             raise SweepError(f"notebook {name!r} not found in {nb_dir}")
         steps.append(matches[0])

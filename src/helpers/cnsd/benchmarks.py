@@ -26,6 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
+from helpers.torch_device import choose_device, mean_pool
+
 METRICS = ("accuracy", "precision", "recall", "F1")
 NOT_REPORTED = "not reported"
 
@@ -151,7 +153,7 @@ def embedding_lr_method(features: np.ndarray, labels: Sequence[int], seed: int =
 
 def encode_users(model_path: str | Path, timelines: Sequence[Sequence[str]], *, max_posts: int = 16,
                  max_length: int = 64, batch_size: int = 32, prefix: str = "query: ",
-                 seed: int = 0) -> np.ndarray:
+                 seed: int = 0, device: str | None = None) -> np.ndarray:
     """One vector per user: mean of masked-mean-pooled embeddings of up to ``max_posts`` posts.
 
     Posts are sampled at random (seeded) rather than taken from the start, so
@@ -162,7 +164,8 @@ def encode_users(model_path: str | Path, timelines: Sequence[Sequence[str]], *, 
     from transformers import AutoModel, AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(str(model_path))
-    model = AutoModel.from_pretrained(str(model_path)).eval()
+    dev = choose_device(device)
+    model = AutoModel.from_pretrained(str(model_path)).eval().to(dev)
     rng = np.random.default_rng(seed)
     flat: list[str] = []
     owner: list[int] = []
@@ -180,9 +183,9 @@ def encode_users(model_path: str | Path, timelines: Sequence[Sequence[str]], *, 
             idx = order[start:start + batch_size]
             enc = tokenizer([flat[i] for i in idx], padding=True, truncation=True,
                             max_length=max_length, return_tensors="pt")
+            enc = {k: v.to(dev) for k, v in enc.items()}
             hidden = model(**enc).last_hidden_state
-            mask = enc["attention_mask"].unsqueeze(-1).float()
-            vectors.append(((hidden * mask).sum(1) / mask.sum(1).clamp(min=1)).numpy())
+            vectors.append(mean_pool(hidden, enc["attention_mask"]).float().cpu().numpy())
     post_vecs = np.empty((len(flat), vectors[0].shape[1]), dtype=np.float32)
     post_vecs[order] = np.vstack(vectors)
     owner_arr = np.asarray(owner)
@@ -231,8 +234,9 @@ class FineTunedEncoderMethod:
 
     def __init__(self, model_path: str | Path, texts: Sequence[str], labels: Sequence[int], *,
                  epochs: int = 3, learning_rate: float = 2e-5, max_length: int = 512,
-                 batch_size: int = 8, seed: int = 0) -> None:
+                 batch_size: int = 8, seed: int = 0, device: str | None = None) -> None:
         self.model_path = str(model_path)
+        self.device = device  # None: the GPU when present; "cpu" forces the CPU
         self.texts = list(texts)
         self.y = np.asarray(labels, dtype=int)
         self.epochs = epochs
@@ -247,7 +251,7 @@ class FineTunedEncoderMethod:
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
         torch.manual_seed(self.seed)
-        device = "cuda" if torch.cuda.is_available() else "cpu"
+        device = choose_device(self.device)
         tokenizer = AutoTokenizer.from_pretrained(self.model_path)
         model = AutoModelForSequenceClassification.from_pretrained(self.model_path, num_labels=2).to(device)
         optimizer = torch.optim.AdamW(model.parameters(), lr=self.learning_rate)

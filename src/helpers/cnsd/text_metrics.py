@@ -21,6 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
+from helpers.torch_device import choose_device
+
 
 def _check_pairs(candidates: Sequence[str], references: Sequence[str]) -> None:
     if len(candidates) != len(references):
@@ -72,13 +74,12 @@ class BertScorer:
 
     def __init__(self, model_path: str | Path, *, layer: int | None = None, max_length: int = 256,
                  batch_size: int = 16, device: str | None = None) -> None:
-        import torch
         from transformers import AutoModel, AutoTokenizer
 
         self.tokenizer = AutoTokenizer.from_pretrained(str(model_path))
         self.model = AutoModel.from_pretrained(str(model_path))
         self.model.eval()
-        self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+        self.device = choose_device(device)
         self.model.to(self.device)
         self.layer = layer
         self.max_length = max_length

@@ -34,9 +34,14 @@ R_FIX = (
     "`pip install rpy2==3.5.17 pymer4==0.9.2 polars`; on Colab run scripts/colab_setup.sh."
 )
 
-# Every R package the book's R code calls (scripts/setup.sh, scripts/colab_setup.sh and
-# environment.yml install these; a test keeps the lists in agreement).
+#: R packages the book's own R code calls (lme4::, lmerTest::, glmmTMB::).
 R_PACKAGES = ("lme4", "lmerTest", "glmmTMB")
+#: R packages pymer4 0.9.2 imports when it loads (`report` is met by scripts/r-report-stub).
+PYMER4_R_PACKAGES = ("lme4", "lmerTest", "emmeans", "tibble", "broom", "broom.mixed", "insight",
+                     "parameters", "performance", "boot", "report")
+#: Everything the R side needs: scripts/r_packages.txt (Debian) and environment.yml (conda-forge)
+#: install exactly these; tests/test_dependencies.py keeps the three lists in agreement.
+ALL_R_PACKAGES = tuple(dict.fromkeys(R_PACKAGES + PYMER4_R_PACKAGES))
 
 # Defined once per R session; R closures built with r_function() may call it.
 _CAPTURE = """

@@ -37,6 +37,7 @@ from pathlib import Path
 import numpy as np
 
 from helpers import config
+from helpers.torch_device import mean_pool
 
 #: Bump when the conversion changes, so stale caches are rebuilt.
 CONVERTER_VERSION = 2
@@ -439,8 +440,7 @@ def mean_pooled_embeddings(folder: str | Path, texts: Sequence[str], prefix: str
     batch = tokenizer([prefix + t for t in texts], padding=True, truncation=True, return_tensors="pt")
     with torch.inference_mode():
         hidden = model(**batch).last_hidden_state
-    mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-    pooled = (hidden * mask).sum(1) / mask.sum(1)
+    pooled = mean_pool(hidden, batch["attention_mask"])
     return torch.nn.functional.normalize(pooled, dim=-1).numpy()
 
 
