@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from helpers.book.colab import ensure_upstream, missing_upstream, on_colab
@@ -77,3 +79,22 @@ def test_colab_calls_do_nothing_off_colab(tmp_path):
     assert prepare_chapter("03_engagement_models", tmp_path) == []
     with pytest.raises(RunnerError, match="unknown step"):
         prepare_chapter("09_nothing", tmp_path)
+
+
+def test_setup_colab_installs_once_and_enters_the_clone(tmp_path, monkeypatch):
+    import sys
+    import types
+
+    from helpers.book.colab import SETUP_STAMP, setup_colab
+
+    repo = tmp_path / "clone"
+    (repo / "scripts").mkdir(parents=True)
+    (repo / "scripts" / "colab_setup.sh").write_text(f'echo ran >> "{tmp_path}/installs"\n')
+    monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
+    monkeypatch.chdir(tmp_path)
+    assert setup_colab(repo, log=lambda *_: None) is True
+    assert (repo / SETUP_STAMP).exists() and Path.cwd() == repo
+    monkeypatch.chdir(tmp_path)  # a restarted runtime starts elsewhere
+    assert setup_colab(repo, log=lambda *_: None) is False
+    assert Path.cwd() == repo
+    assert (tmp_path / "installs").read_text() == "ran\n"
