@@ -55,6 +55,10 @@ def test_theme_finding_uses_clusters_and_recovery():
     real = examples.semantic_networks(theme_recovery={})  # real data: the maps must agree with each other
     assert theme_finding(real).verdict.startswith("❌") and "mean ARI between" in theme_finding(real).found
     assert "cannot tell" in theme_finding(None).verdict
+    pooled_only = examples.semantic_networks(
+        maps={}, consistency=[], theme_recovery={"all comments": {"n_terms": 39, "ari": 1.0, "nmi": 1.0}})
+    finding = theme_finding(pooled_only)
+    assert "cannot tell" in finding.verdict and "only 0 category map(s)" in finding.found
 
 
 def test_results_page_shows_this_runs_numbers(tmp_path):
