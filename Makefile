@@ -15,7 +15,7 @@ book: setup
 	$(PY) -m helpers book --scale $(SCALE) --seed $(SEED)
 
 test: setup
-	$(PY) -m pytest -q
+	XHS_REQUIRE_R=1 $(PY) -m pytest -q
 
 lint: setup
 	$(VENV)/bin/ruff check src tests benchmarks tools notebooks/*.py

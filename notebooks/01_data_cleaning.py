@@ -31,22 +31,19 @@
 # below then describes that stand-in, not real users.
 
 # %% tags=["remove-cell"]
-# On Google Colab only: fetch the project and install it (R's lme4 stack included).
-# Elsewhere this cell does nothing.
-import os
+# On Google Colab only: fetch the project and install it (R's lme4 stack included) with
+# helpers.book.colab.setup_colab. Elsewhere this cell does nothing.
 import subprocess
 import sys
 
 if "google.colab" in sys.modules:
     REPO = "/content/xhs-depression-book"
-    if not os.path.exists(REPO):
-        subprocess.run(
-            f"git clone -q https://github.com/xhs-depression-book/xhs-depression-book {REPO}"
-            f" && bash {REPO}/scripts/colab_setup.sh",
-            shell=True,
-            check=True,
-        )
-    os.chdir(REPO)  # every time: a restarted runtime starts in /content
+    subprocess.run(f"test -d {REPO} || git clone -q https://github.com/xhs-depression-book/xhs-depression-book {REPO}",
+                   shell=True, check=True)
+    sys.path.insert(0, f"{REPO}/src")
+    from helpers.book.colab import setup_colab
+
+    setup_colab(REPO)
 
 # %% tags=["parameters"]
 run_dir = "_build/run"
@@ -67,6 +64,7 @@ from pathlib import Path
 import pandas as pd
 from IPython.display import Markdown, display
 
+from helpers import config
 from helpers.book.figures import use_notebook_renderer
 from helpers.book.run_folder import RunLayout
 from helpers.data import descriptives
@@ -121,7 +119,7 @@ else:
 # never publishes.
 
 # %%
-salt = f"synthetic-{seed}" if synthetic else os.environ.get("XHS_SALT")
+salt = f"synthetic-{seed}" if synthetic else config.salt()
 config = CleaningConfig(min_post_length=min_post_length, min_comment_length=min_comment_length,
                         coding_file=coding_file, fans_file=fans_file, salt=salt, skip_unreadable=skip_unreadable)
 result = clean_export(source, config)
@@ -263,20 +261,21 @@ if synthetic:
 if synthetic:
     display(comments["text"].head(3).to_frame())
 
-# %%
-results = {
-    "synthetic": synthetic, "scale": scale, "seed": seed,
-    "posts_raw": flow["posts"]["raw"], "posts_final": flow["posts"]["final"],
-    "comments_raw": flow["comments"]["raw"], "comments_final": flow["comments"]["final"],
-    "cohen_kappa": (flow["coding"] or {}).get("cohen_kappa"),
-    "fans_available": flow["fans_available"], "n_creators": int(posts["creator_id"].nunique()),
-    "n_audience": int(comments["audience_id"].nunique()), "n_import_problems": len(result.problems),
-    "n_files_read": report["n_files_read"], "user_schema": report["user_schema"],
-    "titles_autofilled": report["titles_autofilled"], "fans_matched": report["followers"]["creators_matched"],
-    "comment_likes_missing": report["comment_likes_missing"],
-}
-if truth is not None:
-    results["expected_posts"] = truth["expected_clean"]["posts"]
-    results["expected_comments"] = truth["expected_clean"]["comments"]
+# %% tags=["remove-output"]
+from helpers.book.results_schema import DataCleaningResults
+
+results = DataCleaningResults(
+    synthetic=synthetic, scale=scale, seed=seed,
+    posts_raw=flow["posts"]["raw"], posts_final=flow["posts"]["final"],
+    comments_raw=flow["comments"]["raw"], comments_final=flow["comments"]["final"],
+    cohen_kappa=(flow["coding"] or {}).get("cohen_kappa"),
+    fans_available=flow["fans_available"], n_creators=int(posts["creator_id"].nunique()),
+    n_audience=int(comments["audience_id"].nunique()), n_import_problems=len(result.problems),
+    expected_posts=truth["expected_clean"]["posts"] if truth is not None else None,
+    expected_comments=truth["expected_clean"]["comments"] if truth is not None else None,
+    n_files_read=report["n_files_read"], user_schema=report["user_schema"],
+    titles_autofilled=report["titles_autofilled"], fans_matched=report["followers"]["creators_matched"],
+    comment_likes_missing=report["comment_likes_missing"],
+)
 layout.write_results("01_data_cleaning", results)
 results

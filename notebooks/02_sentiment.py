@@ -52,22 +52,19 @@
 # that real people wrote and labelled.
 
 # %% tags=["remove-cell"]
-# On Google Colab only: fetch the project and install it (R's lme4 stack included).
-# Elsewhere this cell does nothing.
-import os
+# On Google Colab only: fetch the project and install it (R's lme4 stack included) with
+# helpers.book.colab.setup_colab. Elsewhere this cell does nothing.
 import subprocess
 import sys
 
 if "google.colab" in sys.modules:
     REPO = "/content/xhs-depression-book"
-    if not os.path.exists(REPO):
-        subprocess.run(
-            f"git clone -q https://github.com/xhs-depression-book/xhs-depression-book {REPO}"
-            f" && bash {REPO}/scripts/colab_setup.sh",
-            shell=True,
-            check=True,
-        )
-    os.chdir(REPO)  # every time: a restarted runtime starts in /content
+    subprocess.run(f"test -d {REPO} || git clone -q https://github.com/xhs-depression-book/xhs-depression-book {REPO}",
+                   shell=True, check=True)
+    sys.path.insert(0, f"{REPO}/src")
+    from helpers.book.colab import setup_colab
+
+    setup_colab(REPO)
 
 # %% tags=["parameters"]
 run_dir = "_build/run"
@@ -103,10 +100,9 @@ device = None  # None picks the GPU when present, else the CPU
 
 # %% tags=["remove-cell"]
 # Opened on its own on Colab, a chapter first runs the earlier chapters it reads from.
-from helpers.book.colab import ensure_upstream, on_colab
+from helpers.book.colab import prepare_chapter
 
-if on_colab():
-    ensure_upstream("02_sentiment", run_dir, scale=scale, seed=seed)
+prepare_chapter("02_sentiment", run_dir, scale=scale, seed=seed)
 
 # %%
 import json
@@ -546,36 +542,37 @@ timings["transfer_s"] = time.perf_counter() - started
 # accuracy on real posts. Neither is an estimate for real Xiaohongshu text,
 # for which hand-labelled data (`labels_path`) are needed.
 
-# %%
+# %% tags=["remove-output"]
+from helpers.book.results_schema import SentimentResults
+from helpers.jsonio import json_default
+
 timings["chapter_s"] = time.perf_counter() - chapter_started
 print(json.dumps({k: round(v, 1) for k, v in timings.items()}))
-counts = {f"{kind}_{row.category}": int(row.n) for kind in ("posts", "comments")
-          for row in cat_table[cat_table["texts"] == kind].itertuples()}
 comparison_rows = comparison[[c for c in ("schedule", "method", "steps", "n_train", "wall_seconds", "val_r2",
                                           "test_r2", "test_mae", "r2_per_minute", "projected_seconds",
                                           "within_budget") if c in comparison.columns]].to_dict("records")
-layout.write_results("02_sentiment", {
-    "model_name": model_name, "device": str(dev), "scale": scale, "seed": seed, "schedule": schedule,
-    "method": ft.method,
-    "n_labelled": len(labels.data), "cohen_kappa": labels.kappa, "weighted_kappa": labels.weighted_kappa,
-    "test_mse": ft.metrics["mse"], "test_mae": ft.metrics["mae"], "test_r2": ft.metrics["r2"],
-    "test_pearson_r": ft.metrics["pearson_r"], "epochs": config.epochs, "learning_rate": config.learning_rate,
-    "train_steps": ft.steps, "steps_per_second": ft.steps_per_second,
-    "real_text": {"set": real_text_set, "n": 0 if real is None else len(real), "unavailable": real_unavailable,
-                  **real_summary, "best_schedule_within_budget": best_real, "schedules": comparison_rows,
-                  "second_domain": {"set": second_domain, **second_summary} if second_summary else None},
-    "synthetic_vs_real_r2_gap": gap["gap"], "synthetic_real_within_0_15": gap["within_tolerance"],
-    "calibration": {"method": calibration, "description": calibrator.describe(),
-                    "test_slope_before": calibration_summary(ft.test["score"], ft.test["prediction"])["slope"],
-                    "test_slope_after": calibration_summary(ft.test["score"],
-                                                            calibrator(ft.test["prediction"]))["slope"]},
-    "threshold_rule": threshold_rule, "thresholds_used": vars(cuts), "category_warnings": warnings,
-    "posts_mean": float(posts_scored["sentiment"].mean()), "posts_sd": float(posts_scored["sentiment"].std()),
-    "comments_mean": float(comments_scored["sentiment"].mean()),
-    "comments_sd": float(comments_scored["sentiment"].std()),
-    **counts,
-    **{f"truth_{kind}_r2": m.get("r2") for kind, m in recovery.items()},
-    **{f"transfer_{key}_auc": m["auc"] for key, m in transfer.items()},
-    **{f"transfer_{key}_accuracy": m["accuracy"] for key, m in transfer.items()},
-    **timings,
-})
+results = SentimentResults(**json.loads(json.dumps(dict(
+    model_name=model_name, device=str(dev), scale=scale, seed=seed, schedule=schedule, method=ft.method,
+    n_labelled=len(labels.data), cohen_kappa=labels.kappa, weighted_kappa=labels.weighted_kappa,
+    test_mse=ft.metrics["mse"], test_mae=ft.metrics["mae"], test_r2=ft.metrics["r2"],
+    test_pearson_r=ft.metrics["pearson_r"], epochs=config.epochs, learning_rate=config.learning_rate,
+    train_steps=ft.steps, steps_per_second=ft.steps_per_second,
+    real_text={"set": real_text_set, "n": 0 if real is None else len(real), "unavailable": real_unavailable,
+               **real_summary, "best_schedule_within_budget": best_real, "schedules": comparison_rows,
+               "second_domain": {"set": second_domain, **second_summary} if second_summary else None},
+    synthetic_vs_real_r2_gap=gap["gap"], synthetic_real_within_0_15=gap["within_tolerance"],
+    calibration={"method": calibration, "description": calibrator.describe(),
+                 "test_slope_before": calibration_summary(ft.test["score"], ft.test["prediction"])["slope"],
+                 "test_slope_after": calibration_summary(ft.test["score"],
+                                                         calibrator(ft.test["prediction"]))["slope"]},
+    threshold_rule=threshold_rule, thresholds_used=vars(cuts), category_warnings=warnings,
+    posts_mean=float(posts_scored["sentiment"].mean()), posts_sd=float(posts_scored["sentiment"].std()),
+    comments_mean=float(comments_scored["sentiment"].mean()),
+    comments_sd=float(comments_scored["sentiment"].std()),
+    category_counts={kind: {row.category: int(row.n) for row in cat_table[cat_table["texts"] == kind].itertuples()}
+                     for kind in ("posts", "comments")},
+    truth_r2={kind: m.get("r2") for kind, m in recovery.items()},
+    transfer={key: {"auc": m["auc"], "accuracy": m["accuracy"]} for key, m in transfer.items()},
+    timings_s=timings,
+), default=json_default)))
+layout.write_results("02_sentiment", results)

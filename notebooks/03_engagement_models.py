@@ -47,22 +47,19 @@
 # the model of chapter 02; it tests the pipeline, not the study's claims about real users.
 
 # %% tags=["remove-cell"]
-# On Google Colab only: fetch the project and install it (R's lme4 stack included).
-# Elsewhere this cell does nothing.
-import os
+# On Google Colab only: fetch the project and install it (R's lme4 stack included) with
+# helpers.book.colab.setup_colab. Elsewhere this cell does nothing.
 import subprocess
 import sys
 
 if "google.colab" in sys.modules:
     REPO = "/content/xhs-depression-book"
-    if not os.path.exists(REPO):
-        subprocess.run(
-            f"git clone -q https://github.com/xhs-depression-book/xhs-depression-book {REPO}"
-            f" && bash {REPO}/scripts/colab_setup.sh",
-            shell=True,
-            check=True,
-        )
-    os.chdir(REPO)  # every time: a restarted runtime starts in /content
+    subprocess.run(f"test -d {REPO} || git clone -q https://github.com/xhs-depression-book/xhs-depression-book {REPO}",
+                   shell=True, check=True)
+    sys.path.insert(0, f"{REPO}/src")
+    from helpers.book.colab import setup_colab
+
+    setup_colab(REPO)
 
 # %% tags=["parameters"]
 run_dir = "_build/run"
@@ -90,10 +87,9 @@ recovery_on_latent = True  # synthetic runs: also fit on the planted sentiment t
 
 # %% tags=["remove-cell"]
 # Opened on its own on Colab, a chapter first runs the earlier chapters it reads from.
-from helpers.book.colab import ensure_upstream, on_colab
+from helpers.book.colab import prepare_chapter
 
-if on_colab():
-    ensure_upstream("03_engagement_models", run_dir, scale=scale, seed=seed)
+prepare_chapter("03_engagement_models", run_dir, scale=scale, seed=seed)
 
 # %%
 import time
@@ -356,27 +352,30 @@ display(Markdown(
     + (f" to {cross['abs_diff'].max():.1e}." if "abs_diff" in cross else ".")
 ))
 
-# %%
+# %% tags=["remove-output"]
+from helpers.book.results_schema import EngagementResults
+
+
 def _coef(table, model, term, column="estimate"):
     row = table.loc[(table["model"] == model) & (table["term"] == term)] if not table.empty else table
     return float(row[column].iloc[0]) if len(row) else None
 
 
-headline = {
-    "scale": scale, "seed": seed, "sentiment_source": sentiment_source,
-    "n_posts": int(len(posts)), "n_comments": int(len(comments)) if comments is not None else 0,
-    "fit_seconds_all_models": round(fit_seconds, 2),
-    "models_fitted": int(sum(r.fit is not None for r in results)),
-    "models_singular": int(sum(bool(r.fit and r.fit.singular) for r in results)),
-    "random_slopes_kept": {s.name: list(s.slopes) for s in selected_specs},
-    "post_sentiment_raw": {r.spec.outcome: _coef(raw_table, r.spec.name, "post_sentiment") for r in results},
-    "post_sentiment_std": {r.spec.outcome: _coef(std_table, r.spec.name, "post_sentiment") for r in results},
-    "post_sentiment_p": {r.spec.outcome: _coef(raw_table, r.spec.name, "post_sentiment", "p_value") for r in results},
-    "negbin_agreement": {row.outcome: bool(row.agrees) for row in nb_table.itertuples()} if not nb_table.empty else {},
-    "mixedlm_max_abs_diff": float(cross["abs_diff"].max()) if "abs_diff" in cross else None,
-    "closest_scaling_to_paper": scaling["closest"],
-    "recovery_covered": ({f"{row.outcome} ({row.sentiment})": bool(row.covered) for row in recovery.itertuples()}
-                         if not recovery.empty else {}),
-}
+headline = EngagementResults(
+    scale=scale, seed=seed, sentiment_source=sentiment_source,
+    n_posts=int(len(posts)), n_comments=int(len(comments)) if comments is not None else 0,
+    fit_seconds_all_models=round(fit_seconds, 2),
+    models_fitted=int(sum(r.fit is not None for r in results)),
+    models_singular=int(sum(bool(r.fit and r.fit.singular) for r in results)),
+    random_slopes_kept={s.name: list(s.slopes) for s in selected_specs},
+    post_sentiment_raw={r.spec.outcome: _coef(raw_table, r.spec.name, "post_sentiment") for r in results},
+    post_sentiment_std={r.spec.outcome: _coef(std_table, r.spec.name, "post_sentiment") for r in results},
+    post_sentiment_p={r.spec.outcome: _coef(raw_table, r.spec.name, "post_sentiment", "p_value") for r in results},
+    negbin_agreement={row.outcome: bool(row.agrees) for row in nb_table.itertuples()} if not nb_table.empty else {},
+    mixedlm_max_abs_diff=float(cross["abs_diff"].max()) if "abs_diff" in cross else None,
+    closest_scaling_to_paper=scaling["closest"],
+    recovery_covered=({f"{row.outcome} ({row.sentiment})": bool(row.covered) for row in recovery.itertuples()}
+                      if not recovery.empty else {}),
+)
 layout.write_results("03_engagement_models", headline)
 headline

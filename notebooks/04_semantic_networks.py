@@ -31,22 +31,19 @@
 # numbers below describe real users.
 
 # %% tags=["remove-cell"]
-# On Google Colab only: fetch the project and install it (R's lme4 stack included).
-# Elsewhere this cell does nothing.
-import os
+# On Google Colab only: fetch the project and install it (R's lme4 stack included) with
+# helpers.book.colab.setup_colab. Elsewhere this cell does nothing.
 import subprocess
 import sys
 
 if "google.colab" in sys.modules:
     REPO = "/content/xhs-depression-book"
-    if not os.path.exists(REPO):
-        subprocess.run(
-            f"git clone -q https://github.com/xhs-depression-book/xhs-depression-book {REPO}"
-            f" && bash {REPO}/scripts/colab_setup.sh",
-            shell=True,
-            check=True,
-        )
-    os.chdir(REPO)  # every time: a restarted runtime starts in /content
+    subprocess.run(f"test -d {REPO} || git clone -q https://github.com/xhs-depression-book/xhs-depression-book {REPO}",
+                   shell=True, check=True)
+    sys.path.insert(0, f"{REPO}/src")
+    from helpers.book.colab import setup_colab
+
+    setup_colab(REPO)
 
 # %% tags=["parameters"]
 run_dir = "_build/run"
@@ -64,10 +61,9 @@ extra_stopwords = []  # further words to drop, e.g. the search hashtags
 
 # %% tags=["remove-cell"]
 # Opened on its own on Colab, a chapter first runs the earlier chapters it reads from.
-from helpers.book.colab import ensure_upstream, on_colab
+from helpers.book.colab import prepare_chapter
 
-if on_colab():
-    ensure_upstream("04_semantic_networks", run_dir, scale=scale, seed=seed)
+prepare_chapter("04_semantic_networks", run_dir, scale=scale, seed=seed)
 
 # %%
 import time
@@ -334,15 +330,17 @@ for category, smap in shown.items():
     exported[category] = [map_path.name, net_path.name]
 pd.DataFrame(exported, index=["map file", "network file"]).T
 
-# %%
-results = {
-    "scale": scale,
-    "seed": seed,
-    "top_n": top_n,
-    "counting": counting,
-    "resolution": resolution,
-    "tokenize_seconds": round(tokenize_seconds, 2),
-    "maps": {
+# %% tags=["remove-output"]
+from helpers.book.results_schema import SemanticNetworkResults
+
+results = SemanticNetworkResults(
+    scale=scale,
+    seed=seed,
+    top_n=top_n,
+    counting=counting,
+    resolution=resolution,
+    tokenize_seconds=round(tokenize_seconds, 2),
+    maps={
         c: {
             "comments": m.n_documents,
             "terms": m.totals.items,
@@ -356,12 +354,12 @@ results = {
         }
         for c, m in maps.items()
     },
-    "pooled_map": {"comments": pooled.n_documents, "terms": pooled.totals.items,
-                   "clusters": pooled.n_clusters, "links": pooled.totals.links,
-                   "total_link_strength": round(pooled.totals.total_link_strength, 2)},
-    "skipped_categories": skipped,
-    "consistency": consistency.to_dict(orient="records"),
-    "theme_recovery": recovery,
-    "glossary_coverage": round(1 - len(gaps) / max(1, len(all_terms)), 3),
-}
+    pooled_map={"comments": pooled.n_documents, "terms": pooled.totals.items,
+                "clusters": pooled.n_clusters, "links": pooled.totals.links,
+                "total_link_strength": round(pooled.totals.total_link_strength, 2)},
+    skipped_categories=skipped,
+    consistency=consistency.to_dict(orient="records"),
+    theme_recovery=recovery,
+    glossary_coverage=round(1 - len(gaps) / max(1, len(all_terms)), 3),
+)
 layout.write_results("04_semantic_networks", results)

@@ -54,22 +54,19 @@
 # they are not estimates of the study's results.
 
 # %% tags=["remove-cell"]
-# On Google Colab only: fetch the project and install it (R's lme4 stack included).
-# Elsewhere this cell does nothing.
-import os
+# On Google Colab only: fetch the project and install it (R's lme4 stack included) with
+# helpers.book.colab.setup_colab. Elsewhere this cell does nothing.
 import subprocess
 import sys
 
 if "google.colab" in sys.modules:
     REPO = "/content/xhs-depression-book"
-    if not os.path.exists(REPO):
-        subprocess.run(
-            f"git clone -q https://github.com/xhs-depression-book/xhs-depression-book {REPO}"
-            f" && bash {REPO}/scripts/colab_setup.sh",
-            shell=True,
-            check=True,
-        )
-    os.chdir(REPO)  # every time: a restarted runtime starts in /content
+    subprocess.run(f"test -d {REPO} || git clone -q https://github.com/xhs-depression-book/xhs-depression-book {REPO}",
+                   shell=True, check=True)
+    sys.path.insert(0, f"{REPO}/src")
+    from helpers.book.colab import setup_colab
+
+    setup_colab(REPO)
 
 # %% tags=["parameters"]
 run_dir = "_build/run"
@@ -565,9 +562,11 @@ display(Markdown(f"**In this run** ({'synthetic' if corpus.synthetic else 'file'
 # Crisis resources again: China **12356**; Beijing Psychological Crisis Research and
 # Intervention Center **010-82951332**; worldwide: [findahelpline.com](https://findahelpline.com).
 
-# %%
+# %% tags=["remove-output"]
+from helpers.book.results_schema import CNSDResults
+
 timings["total"] = time.perf_counter() - t_start
-results = chapter.results_summary({
+results = CNSDResults(**chapter.results_summary({
     "scale": scale, "seed": seed, "synthetic": corpus.synthetic, "tokenizer": tokenizer_name,
     "users_loaded": len(corpus.users), "users_selected": len(users), "posts": len(posts),
     "gold_users": len(gold), "test_users": len(test),
@@ -580,6 +579,6 @@ results = chapter.results_summary({
                             for k, v in t5_rows.items()},
     "classification_gold_cv": t7_rows,
     "timings_s": {k: round(v, 1) for k, v in timings.items()},
-})
+}))
 layout.write_results("05_cnsd_pipeline", results)
-pd.Series(results["timings_s"], name="seconds").to_frame()
+pd.Series(results.timings_s, name="seconds").to_frame()

@@ -10,7 +10,7 @@ ROOT=$(pwd)
 VENV=${VENV:-$ROOT/.venv}
 PY=${PYTHON:-python3}
 STAMP=$VENV/.setup-stamp
-HASH=$(cat requirements.txt scripts/setup.sh pyproject.toml scripts/r-report-stub/DESCRIPTION | sha256sum | cut -c1-16)
+HASH=$(cat requirements.txt scripts/setup.sh scripts/r_packages.txt pyproject.toml scripts/r-report-stub/DESCRIPTION | sha256sum | cut -c1-16)
 
 if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$HASH" ]; then
   exit 0
@@ -19,8 +19,7 @@ fi
 SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 
-R_PKGS="r-base-core r-base-dev r-cran-lme4 r-cran-lmertest r-cran-emmeans r-cran-tibble r-cran-broom \
-r-cran-broom.mixed r-cran-insight r-cran-parameters r-cran-performance r-cran-boot r-cran-glmmtmb"
+R_PKGS=$(grep -v '^#' scripts/r_packages.txt | tr '\n' ' ')
 OTHER_PKGS="chromium chromium-driver fonts-wqy-zenhei"
 missing=""
 for p in $R_PKGS $OTHER_PKGS; do
@@ -47,8 +46,8 @@ if [ ! -x "$VENV/bin/python" ]; then
   $PY -m venv "$VENV"
 fi
 "$VENV/bin/python" -m pip install -q --upgrade pip
-# torch first, pinned: the local CPU wheel; any other spec pulls GBs of CUDA packages.
-"$VENV/bin/python" -m pip install -q "torch==2.13.0"
+# torch first, with requirements.txt's pin: the local CPU wheel; any other spec pulls GBs of CUDA packages.
+"$VENV/bin/python" -m pip install -q "$(grep -E '^torch==' requirements.txt)"
 "$VENV/bin/python" -m pip install -q -r requirements.txt
 "$VENV/bin/python" -m pip install -q --no-deps -e .
 "$VENV/bin/python" -m ipykernel install --sys-prefix --name xhs-depression --display-name "Python (xhs-depression)" >/dev/null

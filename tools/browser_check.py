@@ -3,11 +3,12 @@
 Why a real browser: a page can build without a warning and still show nothing —
 plotly needs its JavaScript to run, a pyvis network draws on a canvas inside a
 sandboxed ``<iframe srcdoc>``, and a launch button can point at a path that does
-not exist.  Only a browser shows that.  We drive Debian's ``chromium`` over the
-Chrome DevTools Protocol (a websocket, no Selenium or downloaded browser needed),
-serve the book from a loopback HTTP server, and for each page record console
-errors and uncaught exceptions, count rendered plotly figures and pyvis canvases,
-collect the Colab links, and save a screenshot.
+not exist.  Only a browser shows that.  Selenium drives Debian's ``chromium`` through
+Debian's ``chromium-driver`` (both installed by ``scripts/setup.sh``; no browser or driver
+is downloaded), the book is served from a loopback HTTP server, and for each page the
+check records console errors and uncaught exceptions (Chrome's browser log), counts
+rendered plotly figures and pyvis canvases, collects the Colab links, and saves a
+full-page screenshot.
 
 CLI (used by CI after ``make book``)::
 
@@ -21,27 +22,23 @@ import base64
 import contextlib
 import functools
 import http.server
-import json
-import os
 import re
-import shutil
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
+
+from helpers import config
 
 CHROMIUM_FLAGS = (
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    # Keep sandboxed srcdoc iframes (pyvis) in the page's process so we can look inside them.
-    "--disable-features=IsolateSandboxedIframes", "--disable-site-isolation-trials",
-    "--hide-scrollbars", "--mute-audio",
+    "--disable-dev-shm-usage", "--hide-scrollbars", "--mute-audio",
 )
 #: Console messages that come from the book's toolchain, not from our pages, each with the reason
 #: it is harmless.  Kept narrow (exact fragments) so a new error still fails the check.
@@ -57,121 +54,48 @@ COLAB_LINK = re.compile(r"https://colab\.research\.google\.com/github/[^/]+/[^/]
 
 
 class BrowserError(RuntimeError):
-    """Chromium could not be started or stopped answering."""
+    """Chromium or its driver could not be started."""
 
 
 def find_chromium() -> str | None:
-    for name in (os.environ.get("XHS_CHROMIUM", ""), "chromium", "chromium-browser", "google-chrome"):
-        if name and shutil.which(name):
-            return shutil.which(name)
-    return None
+    """The Chromium binary (``$XHS_CHROMIUM``, else PATH), or None."""
+    return config.chromium()
 
 
-class CDP:
-    """A minimal synchronous Chrome DevTools Protocol session over one websocket."""
-
-    def __init__(self, ws_url: str, timeout: float = 30.0) -> None:
-        from websockets.sync.client import ClientConnection, connect
-
-        self.ws: ClientConnection = connect(ws_url, max_size=None, open_timeout=timeout).__enter__()
-        self.timeout = timeout
-        self._id = 0
-        self.events: list[dict[str, Any]] = []
-
-    def send(self, method: str, params: dict[str, Any] | None = None, timeout: float | None = None) -> dict:
-        self._id += 1
-        msg_id = self._id
-        self.ws.send(json.dumps({"id": msg_id, "method": method, "params": params or {}}))
-        deadline = time.monotonic() + (timeout or self.timeout)
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise BrowserError(f"no answer to {method} within {timeout or self.timeout} s")
-            message = json.loads(self.ws.recv(timeout=remaining))
-            if message.get("id") == msg_id:
-                if "error" in message:
-                    raise BrowserError(f"{method}: {message['error']}")
-                return message.get("result", {})
-            if "method" in message:
-                self.events.append(message)
-
-    def drain(self, seconds: float) -> None:
-        """Collect events for a while (console messages arrive asynchronously)."""
-        deadline = time.monotonic() + seconds
-        while (remaining := deadline - time.monotonic()) > 0:
-            try:
-                message = json.loads(self.ws.recv(timeout=remaining))
-            except TimeoutError:
-                return
-            if "method" in message:
-                self.events.append(message)
-
-    def wait_for(self, method: str, seconds: float) -> bool:
-        deadline = time.monotonic() + seconds
-        seen = len(self.events)
-        while time.monotonic() < deadline:
-            if any(e["method"] == method for e in self.events[seen:]):
-                return True
-            self.drain(min(0.25, max(0.0, deadline - time.monotonic())))
-        return any(e["method"] == method for e in self.events[seen:])
-
-    def evaluate(self, expression: str, context_id: int | None = None) -> Any:
-        params: dict[str, Any] = {"expression": expression, "returnByValue": True, "awaitPromise": True}
-        if context_id is not None:
-            params["contextId"] = context_id
-        result = self.send("Runtime.evaluate", params)
-        if "exceptionDetails" in result:
-            raise BrowserError(f"evaluate failed: {result['exceptionDetails'].get('text')}")
-        return result.get("result", {}).get("value")
-
-    def close(self) -> None:
-        with contextlib.suppress(Exception):
-            self.ws.close()
+def find_driver() -> str | None:
+    """Debian's chromedriver (package ``chromium-driver``), or None."""
+    return config.chromedriver()
 
 
 @contextlib.contextmanager
-def chromium(binary: str | None = None, window: tuple[int, int] = (1280, 1600)) -> Iterator[CDP]:
-    """Start headless Chromium with a fresh profile; yield a CDP session on its first tab."""
-    binary = binary or find_chromium()
+def chromium(window: tuple[int, int] = (1280, 1600), load_timeout: float = 60.0) -> Iterator[Any]:
+    """A Selenium session on headless Chromium with a fresh profile and the browser log on."""
+    from selenium import webdriver
+    from selenium.common.exceptions import WebDriverException
+    from selenium.webdriver.chrome.service import Service
+
+    binary, driver_path = find_chromium(), find_driver()
     if not binary:
         raise BrowserError("no chromium found (Debian: apt-get install chromium)")
-    profile = Path(tempfile.mkdtemp(prefix="xhs-chromium-"))
-    cmd = [binary, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--remote-debugging-port=0",
-           "--remote-debugging-address=127.0.0.1", f"--window-size={window[0]},{window[1]}", "about:blank"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    session = None
-    try:
-        port_file = profile / "DevToolsActivePort"
-        deadline = time.monotonic() + 30
-        while not (port_file.exists() and port_file.read_text().strip()):
-            if proc.poll() is not None:
-                raise BrowserError(f"chromium exited with status {proc.returncode}")
-            if time.monotonic() > deadline:
-                raise BrowserError("chromium did not open its DevTools port within 30 s")
-            time.sleep(0.1)
-        port = int(port_file.read_text().split()[0])
-        targets = []
-        while not targets and time.monotonic() < deadline:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=5) as resp:
-                targets = [t for t in json.load(resp) if t.get("type") == "page"]
-            if not targets:
-                time.sleep(0.1)
-        if not targets:
-            raise BrowserError("chromium has no page target")
-        session = CDP(targets[0]["webSocketDebuggerUrl"])
-        for domain in ("Page", "Runtime", "Log"):
-            session.send(f"{domain}.enable")
-        yield session
-    finally:
-        if session:
-            session.close()
-        proc.terminate()
+    if not driver_path:
+        raise BrowserError("no chromedriver found (Debian: apt-get install chromium-driver)")
+    options = webdriver.ChromeOptions()
+    options.binary_location = binary
+    for flag in CHROMIUM_FLAGS:
+        options.add_argument(flag)
+    options.add_argument(f"--window-size={window[0]},{window[1]}")
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    with tempfile.TemporaryDirectory(prefix="xhs-chromium-") as profile:
+        options.add_argument(f"--user-data-dir={profile}")
+        try:  # an explicit driver path: Selenium Manager never tries to download one
+            driver = webdriver.Chrome(service=Service(executable_path=driver_path), options=options)
+        except WebDriverException as exc:
+            raise BrowserError(f"chromium could not be started through {driver_path}: {exc.msg}") from exc
+        driver.set_page_load_timeout(load_timeout)
         try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        shutil.rmtree(profile, ignore_errors=True)
+            yield driver
+        finally:
+            driver.quit()
 
 
 @contextlib.contextmanager
@@ -224,60 +148,80 @@ _PAGE_PROBE = """(() => {
 })()"""
 
 
-def _error_text(event: dict[str, Any]) -> str | None:
-    method, params = event["method"], event.get("params", {})
-    if method == "Runtime.exceptionThrown":
-        details = params.get("exceptionDetails", {})
-        exc = details.get("exception", {}).get("description") or details.get("text", "")
-        return f"uncaught exception: {exc.splitlines()[0] if exc else details}"
-    if method == "Runtime.consoleAPICalled" and params.get("type") in ("error", "assert"):
-        args = " ".join(str(a.get("value", a.get("description", ""))) for a in params.get("args", []))
-        return f"console.error: {args}"
-    if method == "Log.entryAdded" and params.get("entry", {}).get("level") == "error":
-        entry = params["entry"]
-        return f"{entry.get('source')}: {entry.get('text')} {entry.get('url', '')}".strip()
-    return None
+def _classify(entry: dict[str, Any]) -> tuple[str, str] | None:
+    """("error" | "external", text) for a SEVERE browser-log entry, else None.
 
-
-def _external_failure(event: dict[str, Any]) -> bool:
-    """A resource on another host that could not be fetched (this check runs offline).
-
-    Jupyter Book loads MathJax from a CDN; that fails offline without breaking the
-    page, and whether figures render is checked directly in the DOM instead.
+    A network failure on another host is "external": the check runs offline, Jupyter Book
+    loads MathJax from a CDN, and whether figures render is checked in the DOM instead.
     """
-    from urllib.parse import urlparse
-
-    if event["method"] != "Log.entryAdded":
-        return False
-    entry = event.get("params", {}).get("entry", {})
-    host = urlparse(entry.get("url", "")).hostname or ""
-    return entry.get("source") == "network" and "net::ERR_" in entry.get("text", "") and host not in (
-        "127.0.0.1", "localhost", "")
-
-
-def _frame_ids(tree: dict[str, Any]) -> list[str]:
-    ids = []
-    for child in tree.get("childFrames", []) or []:
-        ids.append(child["frame"]["id"])
-        ids += _frame_ids(child)
-    return ids
+    if entry.get("level") != "SEVERE":
+        return None
+    text = f"{entry.get('source', 'console')}: {entry.get('message', '')}".strip()
+    if entry.get("source") == "network":
+        url = entry.get("message", "").split(" ", 1)[0]
+        host = urlparse(url).hostname or ""
+        if host not in ("127.0.0.1", "localhost", ""):
+            return "external", text
+    return "error", text
 
 
-def check_page(cdp: CDP, url: str, page: str, screenshot_dir: Path | None = None,
-               settle: float = 1.5, load_timeout: float = 60.0) -> PageReport:
+_SCROLL_IFRAMES = """
+const done = arguments[arguments.length - 1];
+(async () => {
+  for (const f of document.querySelectorAll('iframe')) {
+    f.scrollIntoView(); await new Promise(r => setTimeout(r, 300)); }
+  window.scrollTo(0, 0); done(true); })();
+"""
+_CANVAS_DRAWN = ("const c = document.querySelector('.vis-network canvas, canvas');"
+                 " return !!c && c.width > 0 && c.height > 0;")
+
+
+def _count_pyvis_canvases(driver: Any) -> int:
+    """pyvis iframes whose document holds a drawn vis-network canvas."""
+    from selenium.common.exceptions import WebDriverException
+    from selenium.webdriver.common.by import By
+
+    rendered = 0
+    for frame in driver.find_elements(By.CSS_SELECTOR, "iframe[srcdoc]"):
+        srcdoc = frame.get_attribute("srcdoc") or ""
+        if "vis-network" not in srcdoc and "vis.Network" not in srcdoc:
+            continue
+        try:
+            driver.switch_to.frame(frame)
+            rendered += bool(driver.execute_script(_CANVAS_DRAWN))
+        except WebDriverException:
+            pass
+        finally:
+            driver.switch_to.default_content()
+    return rendered
+
+
+def _screenshot(driver: Any, target: Path, max_height: int = 12000) -> None:
+    """The whole page (up to ``max_height`` px) as PNG, through Chrome's DevTools command."""
+    size = driver.execute_cdp_cmd("Page.getLayoutMetrics", {}).get("cssContentSize", {})
+    width, height = size.get("width", 1280), size.get("height", 1600)
+    shot = driver.execute_cdp_cmd("Page.captureScreenshot", {
+        "format": "png", "captureBeyondViewport": True,
+        "clip": {"x": 0, "y": 0, "width": width, "height": min(height, max_height), "scale": 1}})
+    target.write_bytes(base64.b64decode(shot["data"]))
+
+
+def check_page(driver: Any, url: str, page: str, screenshot_dir: Path | None = None,
+               settle: float = 1.5) -> PageReport:
     """Load one page and report what rendered and what went wrong."""
+    from selenium.common.exceptions import TimeoutException
+
     report = PageReport(page)
-    cdp.events.clear()
-    cdp.send("Page.navigate", {"url": url})
-    if not cdp.wait_for("Page.loadEventFired", load_timeout):
-        report.errors.append(f"page did not finish loading within {load_timeout} s")
+    driver.get_log("browser")  # drop what the previous page left
+    try:
+        driver.get(url)
+    except TimeoutException:
+        report.errors.append("page did not finish loading in time")
     # Lazy iframes (pyvis) load only when scrolled into view: bring each one in.
-    cdp.evaluate("""(async () => {
-      for (const f of document.querySelectorAll('iframe')) {
-        f.scrollIntoView(); await new Promise(r => setTimeout(r, 300)); }
-      window.scrollTo(0, 0); })()""")
-    cdp.drain(settle)
-    probe = cdp.evaluate(_PAGE_PROBE) or {}
+    driver.set_script_timeout(60)
+    driver.execute_async_script(_SCROLL_IFRAMES)
+    time.sleep(settle)
+    probe = driver.execute_script("return " + _PAGE_PROBE) or {}
     report.title = probe.get("title", "")
     report.text_length = int(probe.get("textLength", 0))
     report.plotly_figures = int(probe.get("plotlyFigures", 0))
@@ -285,46 +229,24 @@ def check_page(cdp: CDP, url: str, page: str, screenshot_dir: Path | None = None
     report.pyvis_iframes = int(probe.get("iframes", 0))
     report.colab_links = sorted(set(probe.get("colab", [])))
     if report.pyvis_iframes:
-        report.pyvis_rendered = _count_pyvis_canvases(cdp)
+        report.pyvis_rendered = _count_pyvis_canvases(driver)
     if screenshot_dir is not None:
         screenshot_dir.mkdir(parents=True, exist_ok=True)
-        size = cdp.send("Page.getLayoutMetrics").get("cssContentSize", {})
-        width, height = size.get("width", 1280), min(size.get("height", 1600), 12000)
-        shot = cdp.send("Page.captureScreenshot", {  # the whole page, up to 12,000 px
-            "format": "png", "captureBeyondViewport": True,
-            "clip": {"x": 0, "y": 0, "width": width, "height": height, "scale": 1}})
         target = screenshot_dir / (page.replace("/", "__").removesuffix(".html") + ".png")
-        target.write_bytes(base64.b64decode(shot["data"]))
+        _screenshot(driver, target)
         report.screenshot = str(target)
-    for event in cdp.events:
-        text = _error_text(event)
-        if text is None:
+    for entry in driver.get_log("browser"):
+        classified = _classify(entry)
+        if classified is None:
             continue
-        if _external_failure(event):
+        kind, text = classified
+        if kind == "external":
             report.external.append(text)
         elif any(fragment in text for fragment in KNOWN_HARMLESS):
             report.ignored.append(text)
         else:
             report.errors.append(text)
     return report
-
-
-def _count_pyvis_canvases(cdp: CDP) -> int:
-    """Frames (pyvis iframes) that hold a drawn vis-network canvas."""
-    tree = cdp.send("Page.getFrameTree")["frameTree"]
-    rendered = 0
-    for frame_id in _frame_ids(tree):
-        try:
-            world = cdp.send("Page.createIsolatedWorld", {"frameId": frame_id, "worldName": "xhs-check"})
-            has = cdp.evaluate(
-                "(() => { const c = document.querySelector('.vis-network canvas, canvas');"
-                " return !!c && c.width > 0 && c.height > 0; })()",
-                context_id=world["executionContextId"],
-            )
-        except BrowserError:
-            continue
-        rendered += bool(has)
-    return rendered
 
 
 def toc_pages(toc_path: Path) -> list[str]:
@@ -357,11 +279,8 @@ def check_book(html_dir: Path, pages: Sequence[str], screenshot_dir: Path | None
     missing = [p for p in pages if not (html_dir / p).exists()]
     if missing:
         raise FileNotFoundError(f"pages missing from {html_dir}: {missing}")
-    reports = []
-    with serve(html_dir) as base, chromium() as cdp:
-        for page in pages:
-            reports.append(check_page(cdp, base + page, page, screenshot_dir))
-    return reports
+    with serve(html_dir) as base, chromium() as driver:
+        return [check_page(driver, base + page, page, screenshot_dir) for page in pages]
 
 
 def problems(reports: Sequence[PageReport], source_root: Path) -> list[str]:

@@ -16,6 +16,7 @@ import importlib
 import sys
 from pathlib import Path
 
+from helpers import config
 from helpers.book.runner import RunnerError, coerce_value, run_notebooks, summarise
 
 #: Commands implemented in their own modules, each exposing ``main(argv) -> int``.
@@ -27,7 +28,8 @@ DELEGATED = {
 
 
 def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--run-dir", default="_build/run", help="run folder (default _build/run)")
+    parser.add_argument("--run-dir", default=config.DEFAULT_RUN_DIR,
+                        help=f"run folder (default {config.DEFAULT_RUN_DIR})")
     parser.add_argument("--scale", type=float, default=1.0, help="size of the embedded corpus (1 = the study's size)")
     parser.add_argument("--seed", type=int, default=20241111)
     parser.add_argument(
@@ -43,11 +45,11 @@ def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
 def _run(args: argparse.Namespace) -> int:
     steps = None
     if args.only:
-        from helpers.book.run_folder import STEPS
+        from helpers.book.run_folder import STEPS, match_steps
 
         steps = []
         for name in args.only:
-            match = [s for s in STEPS if s == name or s.split("_", 1)[0] == name]
+            match = match_steps(name)
             if not match:
                 raise RunnerError(f"--only {name}: no such step (steps: {', '.join(STEPS)})")
             steps += match

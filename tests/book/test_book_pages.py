@@ -18,53 +18,74 @@ from helpers.book.pages import (
     write_generated_pages,
 )
 from helpers.book.run_folder import RunLayout
+from tests.book import results_examples as examples
 
 
-def _models(likes=-0.3, comments=-0.2, fav_p=0.4, share_p=0.6, cs=0.05, cs_p=0.01):
-    return {"models": {
-        "likes": {"estimate": likes, "ci_low": likes - 0.1, "ci_high": likes + 0.1, "p": 0.001},
-        "comments": {"estimate": comments, "ci_low": comments - 0.1, "ci_high": comments + 0.15, "p": 0.01},
-        "favorites": {"estimate": -0.05, "p": fav_p},
-        "shares": {"estimate": 0.01, "p": share_p},
-        "comment_sentiment": {"estimate": cs, "p": cs_p},
-    }}
-
-
-def test_find_effect_reads_nested_numbers_and_reports_absence():
-    e = find_effect(_models(), "likes")
-    assert (e.estimate, e.low, e.high, e.p) == pytest.approx((-0.3, -0.4, -0.2, 0.001))
-    assert e.significant is True
-    assert find_effect({}, "likes").found is False
+def test_find_effect_reads_the_typed_chapter_03_results():
+    results = examples.engagement(likes=-0.31, likes_p=0.0001)
+    likes = find_effect(results, "likes")
+    assert (likes.estimate, likes.p, likes.scaling) == (-0.31, 0.0001, "standardised")
+    assert "β = -0.310 (standardised)" in likes.describe()
+    raw = examples.engagement(likes=-0.31, closest_scaling_to_paper="raw")
+    assert find_effect(raw, "likes").estimate == pytest.approx(-1.24)
+    assert find_effect(examples.engagement(cs=0.04, cs_p=0.2), "comment_sentiment").significant is False
+    assert find_effect(None, "likes").found is False
+    unfitted = examples.engagement()
+    unfitted.post_sentiment_std["likes"] = None
+    assert find_effect(unfitted, "likes").describe() == "not reported by this build"
+    with pytest.raises(KeyError, match="comment_sentiment"):
+        find_effect(results, "comment sentiment")
     assert Effect(0.1, -0.05, 0.2).significant is False
 
 
 def test_engagement_verdicts_follow_the_numbers():
-    agree = engagement_findings(_models())
+    agree = engagement_findings(examples.engagement())
     assert [f.verdict.startswith("✅") for f in agree] == [True, True, True]
-    flipped = engagement_findings(_models(likes=0.3, fav_p=0.001, cs=-0.05))
+    flipped = engagement_findings(examples.engagement(likes=0.3, fav_p=0.001, cs=-0.05))
     assert [f.verdict.startswith("❌") for f in flipped] == [True, True, True]
-    missing = engagement_findings({})
+    missing = engagement_findings(None)
     assert all("cannot tell" in f.verdict and "not reported" in f.found for f in missing)
 
 
 def test_theme_finding_uses_clusters_and_recovery():
-    results = {"maps": {c: {"clusters": 3} for c in ("positive", "neutral", "negative")},
-               "consistency": [{"a": "positive", "b": "neutral", "overlap": 0.9}],
-               "theme_recovery": {"positive": {"ari": 0.95}, "neutral": {"ari": 0.9}}}
-    finding = theme_finding(results)
-    assert finding.verdict.startswith("✅") and "0.950" in finding.found and "overlap 0.900" in finding.found
-    results["theme_recovery"]["neutral"]["ari"] = 0.4
-    assert theme_finding(results).verdict.startswith("❌")
+    finding = theme_finding(examples.semantic_networks(ari_positive=0.95, ari_negative=0.9))
+    assert finding.verdict.startswith("✅") and "positive ARI 0.950" in finding.found
+    assert "mean ari 0.328" in finding.found and "positive 3, negative 4" in finding.found
+    assert theme_finding(examples.semantic_networks(ari_negative=0.4)).verdict.startswith("❌")
+    real = examples.semantic_networks(theme_recovery={})  # real data: the maps must agree with each other
+    assert theme_finding(real).verdict.startswith("❌") and "mean ARI between" in theme_finding(real).found
+    assert "cannot tell" in theme_finding(None).verdict
+    pooled_only = examples.semantic_networks(
+        maps={}, consistency=[], theme_recovery={"all comments": {"n_terms": 39, "ari": 1.0, "nmi": 1.0}})
+    finding = theme_finding(pooled_only)
+    assert "cannot tell" in finding.verdict and "only 0 category map(s)" in finding.found
 
 
 def test_results_page_shows_this_runs_numbers(tmp_path):
     layout = RunLayout.at(tmp_path)
-    layout.write_results("03_engagement_models", _models(likes=-0.4242))
-    layout.write_results("01_data_cleaning", {"posts_kept": 535})
+    for make in examples.ALL:
+        obj = make()
+        layout.write_results(obj.STEP, obj)
+    layout.write_results("03_engagement_models", examples.engagement(likes=-0.4242))
     (tmp_path / "run_log.json").write_text(json.dumps({"scale": 0.05, "seed": 7}))
     page = render_results_page(layout)
-    assert "β = -0.424" in page and "--scale 0.05" in page and "posts_kept" in page and "535" in page
-    assert "synthetic" in page
+    assert "β = -0.424" in page and "--scale 0.05" in page and "posts_final" in page and "865" in page
+    assert "synthetic" in page and "could not be read" not in page
+    assert "| TF-IDF + logistic regression | F1 | 0.762 |" in page
+    assert "category_counts.comments.negative" in page
+
+
+def test_engagement_findings_mention_robustness_and_recovery():
+    first = engagement_findings(examples.engagement(negbin_agreement={"likes": True, "comments": False}))[0]
+    assert "likes yes, comments no" in first.found
+    assert "likes (estimated) yes, likes (latent) no" in first.found
+
+
+def test_right_direction_but_not_significant_is_not_called_a_failure():
+    results = examples.engagement(likes=-0.26, comments=-0.25, cs=0.1, likes_p=0.13, comments_p=0.14, cs_p=0.3)
+    first, _, third = engagement_findings(results)
+    assert "not significant at this sample size" in first.verdict and "(27 posts)" in first.found
+    assert "not significant at this sample size" in third.verdict
 
 
 def _sweep_table(tmp_path):
@@ -113,34 +134,3 @@ def test_write_generated_pages(tmp_path):
     assert [p.name for p in written] == ["results.md", "sweeps.md"]
     sweeps = (stage / "book" / "sweeps.md").read_text()
     assert "data/sweeps/s.yml" in sweeps and "notebooks: [03]" in sweeps and "2 cores" in sweeps
-
-
-def test_find_effect_reads_chapter_03_layout():
-    results = {"closest_scaling_to_paper": "standardised",
-               "post_sentiment_raw": {"likes": -0.5, "comment_sentiment": 0.02},
-               "post_sentiment_std": {"likes": -0.31, "comment_sentiment": 0.04},
-               "post_sentiment_p": {"likes": 0.0001, "comment_sentiment": 0.2}}
-    likes = find_effect(results, "likes")
-    assert (likes.estimate, likes.p, likes.scaling) == (-0.31, 0.0001, "standardised")
-    assert "β = -0.310 (standardised)" in likes.describe()
-    assert find_effect({**results, "closest_scaling_to_paper": "raw"}, "likes").estimate == -0.5
-    cs = find_effect(results, "comment sentiment")
-    assert cs.estimate == 0.04 and cs.significant is False
-
-
-def test_engagement_findings_mention_robustness_and_recovery():
-    results = {"post_sentiment_std": {"likes": -0.3, "comments": -0.2},
-               "post_sentiment_p": {"likes": 0.001, "comments": 0.01},
-               "negbin_agreement": {"likes": True, "comments": False},
-               "recovery_covered": {"likes (estimated)": True, "likes (latent)": False}}
-    first = engagement_findings(results)[0]
-    assert "likes yes, comments no" in first.found
-    assert "likes (estimated) yes, likes (latent) no" in first.found
-
-
-def test_right_direction_but_not_significant_is_not_called_a_failure():
-    results = {"n_posts": 27, "post_sentiment_std": {"likes": -0.26, "comments": -0.25, "comment_sentiment": 0.1},
-               "post_sentiment_p": {"likes": 0.13, "comments": 0.14, "comment_sentiment": 0.3}}
-    first, _, third = engagement_findings(results)
-    assert "not significant at this sample size" in first.verdict and "(27 posts)" in first.found
-    assert "not significant at this sample size" in third.verdict

@@ -1,7 +1,7 @@
 """The rendered book in headless Chromium: pages load without console errors, plotly figures
 and pyvis networks render, Colab buttons open notebooks that exist; screenshots are kept.
 
-With ``XHS_BOOK_HTML`` pointing at a built book (CI sets it after ``make book``), the real
+The check is driven by Selenium through Debian's ``chromium-driver``.  With ``XHS_BOOK_HTML`` pointing at a built book (CI sets it after ``make book``), the real
 book is checked against this repository's ``_toc.yml``.  Otherwise a tiny book of stub
 notebooks is built here, so ``make test`` stays fast and still exercises the whole path.
 """
@@ -16,11 +16,13 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from helpers import config
 from tools.browser_check import (
     PageReport,
     check_book,
     colab_targets,
     find_chromium,
+    find_driver,
     problems,
     toc_pages,
 )
@@ -29,7 +31,8 @@ PROJECT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = Path(os.environ.get("XHS_SCREENSHOTS", PROJECT / "_build" / "screenshots"))
 
 pytestmark = pytest.mark.browser
-needs_chromium = pytest.mark.skipif(find_chromium() is None, reason="no chromium on this machine")
+needs_chromium = pytest.mark.skipif(find_chromium() is None or find_driver() is None,
+                                    reason="no chromium/chromium-driver on this machine")
 
 PLOTLY_NB = '''
 # %% tags=["parameters"]
@@ -135,7 +138,7 @@ def test_problems_flags_bad_colab_links_and_missing_figures(tmp_path):
 
 @needs_chromium
 def test_book_renders_in_headless_chromium(tmp_path):
-    real = os.environ.get("XHS_BOOK_HTML")
+    real = config.book_html()
     if real:
         html, source = Path(real), PROJECT
         pages = toc_pages(PROJECT / "_toc.yml")

@@ -13,6 +13,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tests.conftest import require_r_or_skip
+
 SCALE = 0.03
 
 
@@ -83,8 +85,7 @@ def _model_table(folder: Path) -> pd.DataFrame:
 
 
 def test_models_are_reproducible(tmp_path):
-    pytest.importorskip("helpers.engagement.lmer")
-    pytest.importorskip("rpy2")
+    require_r_or_skip(("lme4", "lmerTest"))
     folders = {}
     for name, seed in (("a", 11), ("b", 11), ("c", 12)):
         _clean(tmp_path / name, seed, scale=0.1)

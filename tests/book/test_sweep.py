@@ -167,3 +167,17 @@ def test_a_notebook_edited_after_planning_fails_its_run(nb_dir, tmp_path):
     record = execute_run(plan)
     assert record.status == "failed" and "source changed after the sweep was planned" in record.error
     assert not (tmp_path / "sw" / "runs" / plan.key / "results").exists()
+
+
+def test_remove_cell_cells_do_not_enter_the_run_key(tmp_path):
+    from helpers.book.sweep import notebook_sources
+
+    body = '# %% tags=["parameters"]\nalpha = 1\n\n# %%\nprint(alpha)\n'
+    colab = '# %% tags=["remove-cell"]\nimport sys\nprint("colab set-up", {n})\n\n'
+    for name, text in (("a", colab.format(n=1) + body), ("b", colab.format(n=2) + body),
+                       ("c", body), ("d", colab.format(n=1) + body.replace("print(alpha)", "print(2 * alpha)"))):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "01_x.py").write_text(text)
+    keys = {name: run_key(notebook_sources(tmp_path / name, ["01_x"]), 1.0, 1, {}) for name in "abcd"}
+    assert keys["a"] == keys["b"] == keys["c"], "editing or dropping a remove-cell cell keeps the key"
+    assert keys["d"] != keys["a"], "editing a real cell changes it"

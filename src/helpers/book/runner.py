@@ -19,7 +19,8 @@ from typing import Any
 import jupytext
 import nbformat
 
-from helpers.book.run_folder import STEPS, RunLayout
+from helpers import config
+from helpers.book.run_folder import STEPS, RunLayout, match_steps
 
 DEFAULT_KERNEL = "xhs-depression"
 SHARED_PARAMETERS = ("run_dir", "scale", "seed")
@@ -51,12 +52,11 @@ class NotebookRun:
 
 
 def project_root() -> Path:
-    """The repository root (holds ``pyproject.toml``), found from this file or the cwd."""
-    for start in (Path(__file__).resolve(), Path.cwd().resolve()):
-        for candidate in (start, *start.parents):
-            if (candidate / "pyproject.toml").exists() and (candidate / "notebooks").is_dir():
-                return candidate
-    raise RunnerError("cannot find the project root (a folder with pyproject.toml and notebooks/)")
+    """The repository root (see :func:`helpers.config.project_root`)."""
+    try:
+        return config.project_root()
+    except config.ConfigError as exc:
+        raise RunnerError(str(exc)) from exc
 
 
 def declared_parameters(notebook: nbformat.NotebookNode) -> dict[str, str]:
@@ -100,7 +100,7 @@ def split_parameters(
     for name, value in pairs:
         if "." in name:
             prefix, pname = name.split(".", 1)
-            targets = [s for s in steps if s == prefix or s.split("_", 1)[0] == prefix]
+            targets = match_steps(prefix, steps)
             if not targets:
                 raise RunnerError(f"parameter {name!r}: no selected notebook called {prefix!r} (have {steps})")
             for step in targets:

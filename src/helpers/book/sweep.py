@@ -40,6 +40,7 @@ from typing import Any
 
 import yaml
 
+from helpers.book.run_folder import match_steps
 from helpers.book.runner import (
     RunnerError,
     declared_parameters,
@@ -141,13 +142,8 @@ def parse_spec(
     nb_dir = Path(notebooks_dir) if notebooks_dir else project_root() / "notebooks"
     steps = []
     for name in _as_list(spec.get("notebooks"), "notebooks") if spec.get("notebooks") else []:
-        if isinstance(name, int) and not isinstance(name, bool):
-            name = f"{name:02d}"  # YAML reads `01` as the integer 1
-        matches = sorted(
-            p.stem for p in nb_dir.glob("[0-9]*.py") if p.stem == str(name) or p.stem.split("_", 1)[0] == str(name)
-        ) or sorted(
-            p.stem for p in nb_dir.glob("[0-9]*.ipynb") if p.stem == str(name) or p.stem.split("_", 1)[0] == str(name)
-        )
+        matches = (match_steps(name, sorted(p.stem for p in nb_dir.glob("[0-9]*.py")))
+                   or match_steps(name, sorted(p.stem for p in nb_dir.glob("[0-9]*.ipynb"))))
         if not matches:
             raise SweepError(f"notebook {name!r} not found in {nb_dir}")
         steps.append(matches[0])
@@ -229,13 +225,32 @@ def seed_from_base(base_run: str, run_dir: Path) -> None:
             shutil.copy2(item, target)
 
 
+#: Cells with this tag do not enter the run key: the Colab set-up and predecessors cells do
+#: nothing off Colab, so editing them must not invalidate every finished sweep run.
+KEY_EXCLUDED_TAG = "remove-cell"
+
+
+def keyed_source(path: Path) -> str:
+    """A notebook's source as the run key sees it: every cell except those tagged remove-cell."""
+    import jupytext
+
+    notebook = jupytext.read(path)
+    notebook.cells = [c for c in notebook.cells
+                      if KEY_EXCLUDED_TAG not in c.get("metadata", {}).get("tags", [])]
+    for cell in notebook.cells:  # outputs and execution counts of an .ipynb are not source
+        cell.pop("outputs", None)
+        cell.pop("execution_count", None)
+    return "\n\n".join(f"{c.cell_type} {sorted(c.get('metadata', {}).get('tags', []))}\n{c.source}"
+                        for c in notebook.cells)
+
+
 def notebook_sources(notebooks_dir: Path, steps: Iterable[str]) -> dict[str, str]:
-    """Source text of each step (the ``.py`` when present): part of the run key."""
+    """Source of each step (the ``.py`` when present) without remove-cell cells: part of the run key."""
     sources = {}
     for step in steps:
         py = notebooks_dir / f"{step}.py"
         path = py if py.exists() else notebooks_dir / f"{step}.ipynb"
-        sources[step] = path.read_text(encoding="utf-8")
+        sources[step] = keyed_source(path)
     return sources
 
 

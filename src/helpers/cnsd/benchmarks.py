@@ -25,6 +25,8 @@ from pathlib import Path
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 
+from helpers.torch_device import choose_device, mean_pool
+
 METRICS = ("accuracy", "precision", "recall", "F1")
 
 
@@ -125,7 +127,7 @@ def gold_to_test(estimator, X_gold, y_gold: Sequence[int], X_test) -> np.ndarray
 
 def encode_users(model_path: str | Path, timelines: Sequence[Sequence[str]], *, max_posts: int = 16,
                  max_length: int = 64, batch_size: int = 32, prefix: str = "query: ",
-                 seed: int = 0) -> np.ndarray:
+                 seed: int = 0, device: str | None = None) -> np.ndarray:
     """One vector per user: mean of masked-mean-pooled embeddings of up to ``max_posts`` posts.
 
     Posts are sampled at random (seeded) rather than taken from the start, so
@@ -136,7 +138,8 @@ def encode_users(model_path: str | Path, timelines: Sequence[Sequence[str]], *, 
     from transformers import AutoModel, AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(str(model_path))
-    model = AutoModel.from_pretrained(str(model_path)).eval()
+    dev = choose_device(device)
+    model = AutoModel.from_pretrained(str(model_path)).eval().to(dev)
     rng = np.random.default_rng(seed)
     flat: list[str] = []
     owner: list[int] = []
@@ -154,9 +157,9 @@ def encode_users(model_path: str | Path, timelines: Sequence[Sequence[str]], *, 
             idx = order[start:start + batch_size]
             enc = tokenizer([flat[i] for i in idx], padding=True, truncation=True,
                             max_length=max_length, return_tensors="pt")
+            enc = {k: v.to(dev) for k, v in enc.items()}
             hidden = model(**enc).last_hidden_state
-            mask = enc["attention_mask"].unsqueeze(-1).float()
-            vectors.append(((hidden * mask).sum(1) / mask.sum(1).clamp(min=1)).numpy())
+            vectors.append(mean_pool(hidden, enc["attention_mask"]).float().cpu().numpy())
     post_vecs = np.empty((len(flat), vectors[0].shape[1]), dtype=np.float32)
     post_vecs[order] = np.vstack(vectors)
     owner_arr = np.asarray(owner)
@@ -181,8 +184,10 @@ class FineTunedEncoderClassifier(ClassifierMixin, BaseEstimator):
     """
 
     def __init__(self, model_path: str = "", epochs: int = 3, learning_rate: float = 2e-5,
-                 max_length: int = 512, batch_size: int = 8, seed: int = 0) -> None:
+                 max_length: int = 512, batch_size: int = 8, seed: int = 0,
+                 device: str | None = None) -> None:
         self.model_path = model_path
+        self.device = device  # None: the GPU when present; "cpu" forces the CPU
         self.epochs = epochs
         self.learning_rate = learning_rate
         self.max_length = max_length
@@ -200,7 +205,7 @@ class FineTunedEncoderClassifier(ClassifierMixin, BaseEstimator):
 
         torch.manual_seed(self.seed)
         texts, y = list(X), np.asarray(y, dtype=int)
-        self.device_ = "cuda" if torch.cuda.is_available() else "cpu"
+        self.device_ = choose_device(self.device)
         self.tokenizer_ = AutoTokenizer.from_pretrained(str(self.model_path))
         model = AutoModelForSequenceClassification.from_pretrained(str(self.model_path), num_labels=2)
         self.model_ = model.to(self.device_)

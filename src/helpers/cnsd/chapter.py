@@ -26,6 +26,7 @@ from helpers.cnsd.dataset_io import (
     load_cnsd_json,
 )
 from helpers.cnsd.text_metrics import BertScorer, generation_metrics
+from helpers.jsonio import json_default
 
 
 @dataclass
@@ -192,4 +193,4 @@ def verification_sentence(effect: Mapping[str, float]) -> str:
 
 def results_summary(values: Mapping[str, object]) -> dict[str, object]:
     """JSON-safe copy (numpy scalars to Python) for results/05_cnsd_pipeline.json."""
-    return json.loads(json.dumps(values, default=lambda v: v.item() if hasattr(v, "item") else str(v)))
+    return json.loads(json.dumps(values, default=json_default))

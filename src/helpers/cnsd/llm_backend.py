@@ -30,6 +30,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
 
+from helpers.torch_device import choose_device, model_dtype
+
 Message = dict[str, str]
 
 
@@ -144,13 +146,12 @@ class TransformersBackend:
 
     def __init__(self, model_path: str | Path, *, max_new_tokens: int = 512, device: str | None = None,
                  adapter_path: str | Path | None = None, temperature: float = 0.7) -> None:
-        import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
         self.name = f"transformers:{Path(str(model_path)).name}"
         self.tokenizer = AutoTokenizer.from_pretrained(str(model_path))
-        self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
-        dtype = torch.bfloat16 if self.device == "cuda" else torch.float32
+        self.device = choose_device(device)
+        dtype = model_dtype(self.device)
         model = AutoModelForCausalLM.from_pretrained(str(model_path), dtype=dtype)
         if adapter_path:
             from peft import PeftModel

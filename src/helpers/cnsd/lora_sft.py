@@ -25,6 +25,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from helpers.study import cnsd as _study
+from helpers.torch_device import choose_device, model_dtype
 
 STUDY_SETTINGS = {k: _study.MODULE_I[k] for k in ("model", "epochs", "learning_rate", "method")}
 
@@ -112,10 +113,11 @@ def train_lora(model_path: str | Path, conversations: Sequence[list[dict]], outp
                epochs: float = 1.0, learning_rate: float = 5e-5, r: int = 8, alpha: int = 16,
                dropout: float = 0.05, batch_size: int = 4, max_length: int = 512,
                max_steps: int | None = None, target_modules: Sequence[str] | None = None,
-               seed: int = 0, log_every: int = 10, log=print) -> LoraResult:
+               seed: int = 0, log_every: int = 10, device: str | None = None, log=print) -> LoraResult:
     """LoRA SFT; saves the adapter (not the base model) to ``output_dir``.
 
     Defaults follow the study (1 epoch, lr 5e-5); ``max_steps`` caps a smoke run.
+    ``device`` None takes the GPU when present; ``"cpu"`` forces the CPU.
     """
     import torch
     from peft import LoraConfig, get_peft_model
@@ -124,11 +126,11 @@ def train_lora(model_path: str | Path, conversations: Sequence[list[dict]], outp
     if not conversations:
         raise ValueError("no training conversations")
     torch.manual_seed(seed)
-    device = "cuda" if torch.cuda.is_available() else "cpu"
+    device = choose_device(device)
     tokenizer = AutoTokenizer.from_pretrained(str(model_path))
     if tokenizer.pad_token_id is None:
         tokenizer.pad_token = tokenizer.eos_token
-    dtype = torch.bfloat16 if device == "cuda" else torch.float32
+    dtype = model_dtype(device)
     base = AutoModelForCausalLM.from_pretrained(str(model_path), dtype=dtype)
     config = LoraConfig(r=r, lora_alpha=alpha, lora_dropout=dropout, task_type="CAUSAL_LM",
                         target_modules=list(target_modules or ["q_proj", "k_proj", "v_proj", "o_proj"]))

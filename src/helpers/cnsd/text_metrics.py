@@ -22,6 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
+from helpers.torch_device import choose_device
+
 
 def _check_pairs(candidates: Sequence[str], references: Sequence[str]) -> None:
     if len(candidates) != len(references):
@@ -92,7 +94,8 @@ class BertScorer:
         self.model_path = str(model_path)
         self.num_layers = num_layers or model_layers(model_path)
         self.scorer = bert_score.BERTScorer(model_type=self.model_path, num_layers=self.num_layers,
-                                            batch_size=batch_size, device=device, use_fast_tokenizer=True,
+                                            batch_size=batch_size, device=str(choose_device(device)),
+                                            use_fast_tokenizer=True,
                                             lang="zh")
         # bert-score truncates at the tokenizer's model_max_length; a folder saved without one
         # reports ~1e30, which the fast tokenizer cannot take: cap it at the position table.

@@ -59,7 +59,6 @@ def side_files(source: Path) -> tuple[Path | None, Path | None]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    import os
 
     args = build_parser().parse_args(argv)
     if not args.no_side_files:
@@ -73,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     config = CleaningConfig(
         min_post_length=args.min_post_length, min_comment_length=args.min_comment_length,
         drop_video=not args.keep_video, coding_file=args.coding, fans_file=args.fans,
-        salt=args.salt or os.environ.get("XHS_SALT") or None, skip_unreadable=args.skip_unreadable,
+        salt=args.salt or None, skip_unreadable=args.skip_unreadable,  # None: $XHS_SALT, else random
     )
     t0 = time.perf_counter()
     try:

@@ -40,8 +40,8 @@ from helpers.data.counts import (
 from helpers.data.manual_coding import Coding, read_coding
 from helpers.data.mediacrawler import ImportProblem, RawExport, autofilled_title, read_export
 from helpers.data.privacy import (
+    choose_salt,
     mediacrawler_user_hash,
-    new_salt,
     pseudonym_map,
     pseudonymise_ids,
     pseudonymise_truth,
@@ -475,7 +475,7 @@ def clean_export(source: str | Path | RawExport, config: CleaningConfig | None =
     config = config or CleaningConfig()
     export = source if isinstance(source, RawExport) else read_export(source, skip_unreadable=config.skip_unreadable)
     problems = list(export.problems)
-    salt = config.salt or new_salt()
+    salt = choose_salt(config.salt)
     coding = read_coding(config.coding_file) if config.coding_file else None
     followers = _fans_lookup(export, config.fans_file)
     ledger = Ledger()

@@ -20,6 +20,8 @@ import secrets
 
 import pandas as pd
 
+from helpers import config
+
 #: Columns MediaCrawler exports that identify or locate a person; never kept.
 IDENTIFYING_COLUMNS = (
     "nickname", "avatar", "ip_location", "note_url", "xsec_token", "video_url", "image_list",
@@ -30,6 +32,11 @@ EMAIL_RE = r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"
 PHONE_RE = r"(?<!\d)(?:\+?86[-\s]?)?1[3-9]\d(?:[-\s]?\d{4}){2}(?!\d)"
 WECHAT_RE = r"(?i)(?:微信号?|威信|薇信|v信|vx|wx|wechat)\s*[:：]?\s*[A-Za-z][-_A-Za-z0-9]{5,19}"
 QQ_RE = r"(?i)(?:qq|扣扣)\s*号?\s*[:：]?\s*\d{5,11}"
+
+
+def choose_salt(explicit: str | None = None) -> str:
+    """``explicit``, else ``$XHS_SALT`` (see :mod:`helpers.config`), else a new random salt."""
+    return explicit or config.salt() or new_salt()
 
 
 def new_salt() -> str:

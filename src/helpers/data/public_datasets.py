@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -29,6 +28,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from helpers import config
 
 
 class DatasetUnavailable(RuntimeError):
@@ -88,21 +89,11 @@ def sha256_of(path: Path) -> str:
 
 def mirror_dir() -> Path | None:
     """``$XHS_DATA_MIRROR`` if set, else ``../shared/data`` beside the repository if it exists."""
-    env = os.environ.get("XHS_DATA_MIRROR")
-    if env:
-        return Path(env).expanduser()
-    here = Path(__file__).resolve()
-    for parent in here.parents:
-        if (parent / "pyproject.toml").exists():
-            candidate = parent.parent / "shared" / "data"
-            return candidate if candidate.is_dir() else None
-    return None
+    return config.data_mirror()
 
 
 def _download_cache() -> Path:
-    from helpers.sentiment.offline_encoder import cache_root
-
-    return cache_root() / "datasets"
+    return config.cache_root() / "datasets"
 
 
 def fetch(name: str, *, online: bool = True, timeout: float = 20.0) -> Path:

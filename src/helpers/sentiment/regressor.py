@@ -28,7 +28,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from helpers.sentiment.scoring import autocast_for, pick_device, score_texts
+from helpers.sentiment.scoring import autocast_for, score_texts
+from helpers.torch_device import choose_device, mean_pool
 
 OFFLINE_MODEL = "offline-e5-small"
 STUDY_MODEL = "bert-base-chinese"
@@ -128,8 +129,7 @@ def _torch_module():
         def forward(self, input_ids, attention_mask):
             hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
             if self.pooling == "mean":
-                mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
-                pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1)
+                pooled = mean_pool(hidden, attention_mask)
             else:
                 pooled = hidden[:, 0]
             return torch.tanh(self.head(self.dropout(pooled))).squeeze(-1)
@@ -275,7 +275,7 @@ def fine_tune(
         raise ValueError(f"{len(texts)} texts but {len(y)} scores")
     if np.isnan(y).any() or (np.abs(y) > 1).any():
         raise ValueError("scores must be finite and within [-1, 1]")
-    device = pick_device() if device is None else torch.device(device)
+    device = choose_device(device)
     config = config or default_config(model_name, device.type == "cuda")
     seed_everything(config.seed)
     notes: list[str] = []

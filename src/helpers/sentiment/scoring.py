@@ -18,16 +18,14 @@ from contextlib import nullcontext
 import numpy as np
 import pandas as pd
 
+from helpers.torch_device import choose_device
+
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 
 def pick_device(prefer: str | None = None):
-    """``prefer`` if given, else the GPU when present, else the CPU."""
-    import torch
-
-    if prefer:
-        return torch.device(prefer)
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    """``prefer`` if given, else the GPU when present, else the CPU (see helpers.torch_device)."""
+    return choose_device(prefer)
 
 
 def cpu_has_native_bf16() -> bool:
@@ -111,7 +109,7 @@ def score_texts(
     keep = np.flatnonzero([bool(t.strip()) for t in texts])
     if len(keep) == 0:
         return out
-    device = pick_device() if device is None else torch.device(device)
+    device = choose_device(device)
     model = model.to(device).eval()
     enc = tokenizer([texts[i] for i in keep], truncation=True, max_length=max_length)
     ids = enc["input_ids"]

@@ -50,6 +50,7 @@ from scipy import stats
 
 from helpers.data.counts import format_count
 from helpers.data.text_cleaning import clean_text, study_length
+from helpers.jsonio import json_default
 from helpers.synth import grammar as g
 from helpers.synth.xhs_text import compose_comment, compose_post
 
@@ -616,7 +617,7 @@ def write(corpus: SynthCorpus, out: str | Path, formats: tuple[str, ...] = ("csv
     corpus.coding.to_csv(out / "self_disclosure_coding.csv", index=False)
     corpus.labels.to_csv(out / "sentiment_labels.csv", index=False)
     truth = dict(corpus.truth, files={"schema": schema, "formats": list(formats), "sqlite": sqlite})
-    (out / "truth.json").write_text(json.dumps(truth, indent=2, ensure_ascii=False, default=_json_default))
+    (out / "truth.json").write_text(json.dumps(truth, indent=2, ensure_ascii=False, default=json_default))
     return out
 
 
@@ -636,14 +637,6 @@ def clear_truth(raw_dir: str | Path) -> list[str]:
             path.unlink()
             removed.append(name)
     return removed
-
-
-def _json_default(value):
-    if hasattr(value, "item"):
-        return value.item()
-    if hasattr(value, "tolist"):
-        return value.tolist()
-    raise TypeError(type(value).__name__)
 
 
 def _write_table(frame: pd.DataFrame, path: Path, fmt: str) -> None:
