@@ -53,9 +53,8 @@ def test_reference_merge_order_and_updated_sizes():
     links.update({(4, 5): 1.0, (4, 6): 1.0, (5, 6): 1.0, (8, 9): 1.0})
     links.update({(7, 0): 2.0, (7, 4): 1.2, (7, 8): 0.9})  # x: A 2/4 = .5, B 1.2/3 = .4, y .9/2 = .45
     # y, once x has joined A: to A 1.0 + 0.9 (its link to x) over A's new size 5 = .38;
-    # to B 1.5 / 3 = .5.  (Against A's old size 4 it would score 1.9 / 4 = .475 — still B;
-    # with x's link ignored A would get .2.)
-    links.update({(8, 0): 1.0, (9, 4): 1.5})
+    # to B 1.3 / 3 = .433 -> B.  Against A's old size 4 A would win (1.9 / 4 = .475).
+    links.update({(8, 0): 1.0, (9, 4): 1.3})
     s = _sym(10, links)
     labels = np.array([0] * 4 + [1] * 3 + [2] + [3] * 2)
     out = merge_small_clusters(s, labels, min_size=3)
