@@ -106,8 +106,9 @@ class TextModel:
     background: _Sampler
     positive: _Sampler
     negative: _Sampler
-    degree: dict[str, tuple[str, ...]]
-    negators: tuple[str, ...]
+    degree: dict[str, _Sampler]
+    negators: _Sampler
+    function: dict[str, _Sampler]  # subjects, connectives, adverbs, verbs, linkers, particles
     n_background: int
 
 
@@ -139,12 +140,24 @@ def text_model() -> TextModel:
     everyday = _Sampler(everyday_words, np.array([max(freq.get(w, 1e-7), 1e-7) ** 0.7 for w in everyday_words]))
     exclude = frozenset(vocab.OFF_REGISTER | set(theme_terms) | set(everyday_words) | set(polarity))
     bg_words, bg_weights = lex.background_vocabulary(exclude=exclude)
+
+    def by_use(words: Sequence[str]) -> _Sampler:
+        # Function words by their real frequency (wordfreq): 很 and 不 dominate 极为 and 没有
+        # as they do in use.  Repeats in a list add up; unknown pieces get a floor.
+        counts: dict[str, float] = {}
+        for w in words:
+            counts[w] = counts.get(w, 0.0) + max(freq.get(w, 0.0), 2e-6)
+        return _Sampler(list(counts), np.array(list(counts.values())))
+
+    function = {name: by_use(getattr(vocab, name.upper()))
+                for name in ("subjects", "connectives", "adverbs", "verbs", "linkers", "particles")}
     return TextModel(
         themes=themes, theme_terms=theme_terms, theme_polar=theme_polar, everyday=everyday,
         background=_Sampler(bg_words, bg_weights),
         positive=_Sampler(valence.positive, valence.positive_weight),
         negative=_Sampler(valence.negative, valence.negative_weight),
-        degree=lex.degree_adverbs(), negators=lex.negators(), n_background=len(bg_words),
+        degree={grade: by_use(words) for grade, words in lex.degree_adverbs().items()},
+        negators=by_use(lex.negators()), function=function, n_background=len(bg_words),
     )
 
 
@@ -183,7 +196,7 @@ def _expression(u: _Uniforms, model: TextModel, v: float, theme: str | None) -> 
     sign = 1 if v >= 0 else -1
     if sign < 0 and v < -0.3 and u() < IRONY_SHARE:
         word = model.positive.draw(u())
-        return u.pick(vocab.IRONY_CUES) + u.pick(model.degree["very"]) + word
+        return u.pick(vocab.IRONY_CUES) + model.degree["very"].draw(u()) + word
     best, best_score = None, np.inf
     target = abs(v)
     for grade in _GRADES:
@@ -205,11 +218,11 @@ def _expression(u: _Uniforms, model: TextModel, v: float, theme: str | None) -> 
     else:
         word = (model.positive if word_sign > 0 else model.negative).draw(u())
     if negated:
-        neg = u.pick(model.negators)
-        return (neg + word) if grade == "none" else (u.pick(model.degree["ish"]) + neg + word)
+        neg = model.negators.draw(u())
+        return (neg + word) if grade == "none" else (model.degree["ish"].draw(u()) + neg + word)
     if grade == "none":
         return word
-    return u.pick(model.degree[grade]) + word
+    return model.degree[grade].draw(u()) + word
 
 
 def sentiment_expression(rng: np.random.Generator, score: float, theme: str | None = None) -> str:
@@ -243,13 +256,13 @@ def _clause(u: _Uniforms, model: TextModel, theme: str, purity: float, v: float,
     if lead is not None:
         parts.append(lead)
     elif u() < 0.35:
-        parts.append(u.pick(vocab.CONNECTIVES))
+        parts.append(model.function["connectives"].draw(u()))
     if u() < 0.6:
-        parts.append(u.pick(vocab.SUBJECTS))
+        parts.append(model.function["subjects"].draw(u()))
     if u() < 0.5:
-        parts.append(u.pick(vocab.ADVERBS))
+        parts.append(model.function["adverbs"].draw(u()))
     elif u() < 0.3:
-        parts.append(u.pick(vocab.VERBS))
+        parts.append(model.function["verbs"].draw(u()))
     n_content = 1 + (u() < 0.55) + (u() < 0.2)
     for k in range(n_content):
         word, planted = _content_word(u, model, theme, purity, echo)
@@ -260,14 +273,14 @@ def _clause(u: _Uniforms, model: TextModel, theme: str, purity: float, v: float,
                 parts.append(u.pick(vocab.PAST_FRAMES))
             word = SURFACE.get(word, word)
         if k:
-            parts.append(u.pick(vocab.LINKERS))
+            parts.append(model.function["linkers"].draw(u()))
         parts.append(word)
     if abs(v) >= 0.08 and u() < 0.35 + 0.5 * min(abs(v), 1.0):
         if u() < 0.5:
             parts.append(u.pick(("，", "，", "，", "，我", "，我", "，真的", "，感觉", "，心里")))
         parts.append(_expression(u, model, v, theme))
     if u() < 0.25:
-        parts.append(u.pick(vocab.PARTICLES))
+        parts.append(model.function["particles"].draw(u()))
     return "".join(parts)
 
 
