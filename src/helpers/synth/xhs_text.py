@@ -47,6 +47,8 @@ spelling variants, or traditional characters.
 
 from __future__ import annotations
 
+import bisect
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -77,18 +79,20 @@ IRONY_SHARE = 0.04
 class _Sampler:
     """Draw words by weight with one uniform (searchsorted on the cumulative weights)."""
 
-    __slots__ = ("words", "cum")
+    __slots__ = ("words", "cum", "last")
 
     def __init__(self, words: Sequence[str], weights: np.ndarray) -> None:
         if len(words) == 0:
             raise ValueError("empty vocabulary")
         w = np.asarray(weights, dtype=float)
+        cum = np.cumsum(w / w.sum())
+        cum[-1] = 1.0
         self.words = tuple(words)
-        self.cum = np.cumsum(w / w.sum())
-        self.cum[-1] = 1.0
+        self.cum = cum.tolist()  # bisect on a list: a scalar look-up without numpy's call overhead
+        self.last = len(self.words) - 1
 
     def draw(self, u: float) -> str:
-        return self.words[min(int(np.searchsorted(self.cum, u, side="right")), len(self.words) - 1)]
+        return self.words[min(bisect.bisect_right(self.cum, u), self.last)]
 
 
 def _zipf(n: int, offset: float, exponent: float) -> np.ndarray:
@@ -169,16 +173,17 @@ def theme_lexicon() -> dict[str, str]:
 class _Uniforms:
     """A buffer of uniforms: one generator call per comment instead of one per choice."""
 
-    __slots__ = ("rng", "buf", "i")
+    __slots__ = ("rng", "buf", "i", "size")
 
     def __init__(self, rng: np.random.Generator, size: int = 256) -> None:
-        self.rng, self.buf, self.i = rng, rng.random(size), 0
+        self.rng, self.size, self.i = rng, size, 0
+        self.buf = rng.random(size).tolist()
 
     def __call__(self) -> float:
-        if self.i >= self.buf.size:
-            self.buf, self.i = self.rng.random(self.buf.size), 0
+        if self.i >= self.size:
+            self.buf, self.i = self.rng.random(self.size).tolist(), 0
         self.i += 1
-        return float(self.buf[self.i - 1])
+        return self.buf[self.i - 1]
 
     def pick(self, options: Sequence[str]) -> str:
         return options[min(int(self() * len(options)), len(options) - 1)]
@@ -197,16 +202,16 @@ def _expression(u: _Uniforms, model: TextModel, v: float, theme: str | None) -> 
     if sign < 0 and v < -0.3 and u() < IRONY_SHARE:
         word = model.positive.draw(u())
         return u.pick(vocab.IRONY_CUES) + model.degree["very"].draw(u()) + word
-    best, best_score = None, np.inf
+    best, best_score = None, math.inf
     target = abs(v)
     for grade in _GRADES:
         value = lex.DEGREE_FACTORS[grade]
-        score = abs(value - target) - 0.08 * np.log(-np.log(max(u(), 1e-12)))  # Gumbel noise
+        score = abs(value - target) - 0.08 * math.log(-math.log(max(u(), 1e-12)))  # Gumbel noise
         if score < best_score:
             best, best_score = (grade, False), score
     for grade in ("none", "ish"):
         value = abs(lex.NEGATION_FACTOR) * lex.DEGREE_FACTORS[grade]
-        score = abs(value - target) + 0.05 - 0.08 * np.log(-np.log(max(u(), 1e-12)))
+        score = abs(value - target) + 0.05 - 0.08 * math.log(-math.log(max(u(), 1e-12)))
         if score < best_score:
             best, best_score = (grade, True), score
     assert best is not None
@@ -285,7 +290,7 @@ def _clause(u: _Uniforms, model: TextModel, theme: str, purity: float, v: float,
 
 
 def _valence(u: _Uniforms, rng: np.random.Generator, score: float) -> float:
-    return float(np.clip(score + SENTIMENT_SD * rng.standard_normal(), -1.0, 1.0))
+    return min(max(score + SENTIMENT_SD * float(rng.standard_normal()), -1.0), 1.0)
 
 
 _ENDINGS = ("。", "，", "！", "…", "～", "。", "，")
