@@ -40,3 +40,24 @@ def test_unstructured_corpus_is_not_recovered():
 def test_no_seeds_is_an_error():
     with pytest.raises(ValueError, match="seed"):
         recovery_over_seeds(lambda s: planted_corpus(50, seed=s), [])
+
+
+def test_every_category_is_built_or_explained():
+    from helpers.networks.semantic_map import build_category_maps
+
+    docs, _ = planted_corpus(300, seed=2)
+    result = build_category_maps({"positive": docs[:40], "neutral": docs, "negative": []}, min_comments=50,
+                                 top_n=60, n_layout_starts=1, n_cluster_starts=2)
+    assert set(result.maps) == {"positive", "neutral"}
+    assert "no comments" in result.not_built["negative"]
+    assert "40 comments" in result.small["positive"] and "neutral" not in result.small
+    lonely = build_category_maps({"negative": [["a"], ["b"]]}, min_occurrences=1)
+    assert "cannot be built" in lonely.not_built["negative"] and not lonely.maps
+
+
+def test_study_keywords_are_the_papers():
+    from helpers.networks.study_keywords import STUDY_CLUSTER_KEYWORDS, all_keywords, keywords_among
+
+    assert set(STUDY_CLUSTER_KEYWORDS) == {"positive", "neutral", "negative"}
+    assert {"医生", "医院", "希望", "躯体化", "睡不着"} <= all_keywords() and len(all_keywords()) == 34
+    assert keywords_among(["抑郁", "医生", "真的", "希望"]) == ["医生", "希望"]

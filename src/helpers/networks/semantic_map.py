@@ -176,3 +176,41 @@ def label_array(smap: SemanticMap) -> dict[str, int]:
 def as_dense_labels(terms: Sequence[str], mapping: Mapping[str, object]) -> np.ndarray:
     """Codes of ``mapping[t]`` for each term (for ARI/NMI)."""
     return pd.factorize(pd.Series([mapping[t] for t in terms], dtype=object))[0]
+
+
+@dataclass(frozen=True)
+class CategoryMaps:
+    """The maps of every category, and for each category that has none, why not."""
+
+    maps: dict[str, SemanticMap]
+    not_built: dict[str, str]  # category -> reason
+    small: dict[str, str]  # category -> warning (built, but on few comments)
+    seconds: dict[str, float]
+
+
+def build_category_maps(docs_by_category: Mapping[str, Sequence[Sequence[str]]], min_comments: int = 50,
+                        **options) -> CategoryMaps:
+    """Try to build a map for **every** category; never drop one without a stated reason.
+
+    A category with fewer than ``min_comments`` comments is still mapped when it can
+    be, and flagged as small; one that cannot be mapped at all (no comments, or too
+    few co-occurring terms) gets the reason from :func:`build_semantic_map`.
+    """
+    import time
+
+    maps, not_built, small, seconds = {}, {}, {}, {}
+    for category, docs in docs_by_category.items():
+        if len(docs) == 0:
+            not_built[category] = "no comments fall in this category in this run"
+            continue
+        started = time.perf_counter()
+        try:
+            maps[category] = build_semantic_map(docs, **options)
+        except ValueError as exc:
+            not_built[category] = f"{len(docs)} comments, and the map cannot be built: {exc}"
+            continue
+        seconds[category] = time.perf_counter() - started
+        if len(docs) < min_comments:
+            small[category] = (f"built on only {len(docs)} comments (fewer than min_comments = {min_comments}): "
+                               "its clusters and totals are unreliable")
+    return CategoryMaps(maps, not_built, small, seconds)

@@ -391,3 +391,28 @@ def compose_post(rng: np.random.Generator, score: float, disclosure: bool, targe
                             p=[0.4, 0.12, 0.2, 0.08, 0.05, 0.15])
     body = "".join(p + s for p, s in zip(parts, separators, strict=False))
     return title, body
+
+
+def sample_comments(seed: int, n: int, theme_shares: dict[str, float] | None = None,
+                    score_sampler=None) -> tuple[list[str], list[str]]:
+    """``n`` fresh long comments and their main themes, for recovery checks over many seeds.
+
+    ``score_sampler(rng, n)`` draws the latent scores (default: uniform on [−1, 1]);
+    lengths follow the corpus's rule of thumb for long comments (≥ 32 characters with
+    an exponential tail).
+    """
+    if n < 1:
+        raise ValueError(f"n must be positive, got {n}")
+    shares = theme_shares or {t: 1 / len(THEME_NAMES) for t in THEME_NAMES}
+    unknown = set(shares) - set(THEME_NAMES)
+    if unknown:
+        raise ValueError(f"unknown themes {sorted(unknown)}; expected {THEME_NAMES}")
+    rng = np.random.default_rng(seed)
+    names = list(shares)
+    p = np.array([shares[t] for t in names], dtype=float)
+    themes = [names[i] for i in rng.choice(len(names), size=n, p=p / p.sum())]
+    scores = score_sampler(rng, n) if score_sampler is not None else rng.uniform(-1, 1, size=n)
+    lengths = 32 + np.minimum(rng.exponential(14.0, size=n), 250).astype(int)
+    texts = [compose_comment(rng, float(s), t, int(m), short=False)[0]
+             for s, t, m in zip(scores, themes, lengths, strict=True)]
+    return texts, themes
