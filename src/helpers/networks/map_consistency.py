@@ -19,7 +19,6 @@ from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
 from helpers.networks.semantic_map import SemanticMap, as_dense_labels, label_array
 
-
 OTHER = "other"
 
 
