@@ -61,3 +61,9 @@ def test_study_keywords_are_the_papers():
     assert set(STUDY_CLUSTER_KEYWORDS) == {"positive", "neutral", "negative"}
     assert {"医生", "医院", "希望", "躯体化", "睡不着"} <= all_keywords() and len(all_keywords()) == 34
     assert keywords_among(["抑郁", "医生", "真的", "希望"]) == ["医生", "希望"]
+
+
+def test_map_options_may_carry_a_seed():
+    per_seed = recovery_over_seeds(lambda s: planted_corpus(300, seed=s), [7], seed=123, top_n=60,
+                                   n_layout_starts=1, n_cluster_starts=1)
+    assert per_seed["seed"].tolist() == [7]

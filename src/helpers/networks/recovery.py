@@ -45,7 +45,7 @@ def recovery_over_seeds(make_corpus: CorpusMaker, seeds: Sequence[int], min_cove
     rows = []
     for seed in seeds:
         docs, themes = make_corpus(int(seed))
-        smap = build_semantic_map(docs, seed=int(seed), **map_options)
+        smap = build_semantic_map(docs, **{**map_options, "seed": int(seed)})
         rec = theme_recovery(smap, themes)
         coverages = [v for k, v in rec.items() if k.startswith("coverage_")]
         rec["recovered"] = bool(rec["themes_separated"]) and all(c >= min_coverage for c in coverages)
