@@ -125,6 +125,15 @@ glossary = load_glossary()
 comments = load_scored_comments(layout)
 counts = comments["post_sentiment_category"].value_counts().reindex([*CATEGORIES, "uncategorized"], fill_value=0)
 display(counts.rename("comments").to_frame())
+thin = {c: int(counts[c]) for c in CATEGORIES if counts[c] < min_comments}
+if thin:
+    display(HTML(warning_html(
+        "Not every category has enough comments for a reliable map",
+        [f"{c}: {n} comments (min_comments = {min_comments}); "
+         + ("no map can be built." if n == 0 else "its map is built below but flagged as unreliable.")
+         for c, n in thin.items()]
+        + ["Chapter 02's scores and the study's thresholds decide the categories: see its calibration and "
+           "category warnings."])))
 
 # %% [markdown]
 # ## Segmentation and stopwords
