@@ -222,8 +222,9 @@ def test_posts_reach_or_stay_under_their_target():
         assert text_length(title) + text_length(body) >= 150
         title, body = compose_post(rng, 0.4, disclosure, 60, short=True)
         assert text_length(title) + text_length(body) < 60
-    title, body = compose_post(rng, 0.0, True, 200, short=False)
+    title, body, terms = compose_post(rng, 0.0, True, 200, short=False, with_terms=True)
     assert "确诊" in body or "诊断" in body or "查出" in body or "抑郁" in body
+    assert terms and all(t in theme_lexicon() for t in terms)
 
 
 def test_deterministic_for_a_seed():

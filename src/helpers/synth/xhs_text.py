@@ -354,12 +354,14 @@ def compose_comment(rng: np.random.Generator, score: float, theme: str, min_leng
 
 
 def compose_post(rng: np.random.Generator, score: float, disclosure: bool, target_length: int,
-                 short: bool) -> tuple[str, str]:
+                 short: bool, *, with_terms: bool = False) -> tuple[str, str] | tuple[str, str, list[str]]:
     """(title, body) of a post; body length reaches ``target_length`` (or stays under it if ``short``).
 
     A disclosure post opens by stating the writer's own diagnosis; other posts
     (information, a friend's story, services) open in the third person.  The
     post's words follow a theme mixture drawn per post (Dirichlet(1, 1, 1)).
+    ``with_terms=True`` also returns the planted theme words the post used, which
+    a caller can pass to :func:`compose_comment` as ``echo`` for the comments under it.
     """
     model = text_model()
     u = _Uniforms(rng)
@@ -390,7 +392,7 @@ def compose_post(rng: np.random.Generator, score: float, disclosure: bool, targe
     separators = rng.choice(["。", "！", "。\n", "～", "…\n", "，"], size=max(len(parts), 1),
                             p=[0.4, 0.12, 0.2, 0.08, 0.05, 0.15])
     body = "".join(p + s for p, s in zip(parts, separators, strict=False))
-    return title, body
+    return (title, body, terms) if with_terms else (title, body)
 
 
 def sample_comments(seed: int, n: int, theme_shares: dict[str, float] | None = None,
