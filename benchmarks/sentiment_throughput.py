@@ -12,7 +12,7 @@ own.  Prints texts/second for each and the ratio.
     .venv/bin/python benchmarks/sentiment_throughput.py --run-dir _build/run --n 400
 
 Comments come from ``<run-dir>/clean/comments.parquet`` when it exists (the
-cleaned corpus), else from the synthetic comment grammar.  The regressor is the
+cleaned corpus), else from the synthetic comment model.  The regressor is the
 chapter's fine-tuned one (``<run-dir>/sentiment/fine_tune/model``) when present,
 else a fresh head on the offline encoder (throughput does not depend on the
 head's weights).
@@ -35,24 +35,15 @@ def load_comments(run_dir: Path, n: int, seed: int) -> list[str]:
         texts = pd.read_parquet(path, columns=["text"])["text"].astype(str).tolist()
         source = str(path)
     else:
-        from helpers.synth.grammar import (
-            COMMENT_TEMPLATES,
-            SENTIMENT_LEXICON,
-            SHORT_COMMENTS,
-            THEMES,
-        )
+        from helpers.synth.xhs_text import THEME_NAMES, compose_comment
 
         rng = np.random.default_rng(seed)
         texts = []
         for _ in range(max(n, 200)):
-            theme = rng.choice(list(THEMES))
-            if rng.random() < 0.15:
-                texts.append(str(rng.choice(SHORT_COMMENTS)))
-                continue
-            a, b = rng.choice(THEMES[theme], 2, replace=False)
-            phrase = rng.choice(SENTIMENT_LEXICON[float(rng.choice(list(SENTIMENT_LEXICON)))])
-            texts.append(str(rng.choice(COMMENT_TEMPLATES[theme])).format(a=a, b=b, s=phrase))
-        source = "synthetic comment grammar (no cleaned comments in the run folder)"
+            theme = str(rng.choice(THEME_NAMES))
+            short = bool(rng.random() < 0.15)
+            texts.append(compose_comment(rng, float(rng.uniform(-1, 1)), theme, int(rng.integers(32, 80)), short)[0])
+        source = "synthetic comment model (no cleaned comments in the run folder)"
     rng = np.random.default_rng(seed)
     picked = [texts[i] for i in rng.choice(len(texts), size=min(n, len(texts)), replace=False)]
     print(f"{len(picked)} comments from {source}")

@@ -313,12 +313,20 @@ class PooledMap(TypedDict):
     total_link_strength: float
 
 
-class ThemeRecovery(TypedDict):
+class _ThemeRecoveryRequired(TypedDict):
+    n_terms: int
+    ari: float  # over all mapped terms, unplanted words in an "other" class
+    nmi: float
+
+
+class ThemeRecovery(_ThemeRecoveryRequired, total=False):
     """Clusters of one map against the planted themes (synthetic runs)."""
 
-    n_terms: int
-    ari: float
-    nmi: float
+    ari_theme_terms: float  # over the planted theme words only
+    nmi_theme_terms: float
+    n_theme_terms: int
+    share_theme_terms: float
+    themes_separated: bool
 
 
 @dataclass(kw_only=True)
@@ -339,6 +347,13 @@ class SemanticNetworkResults(StepResults):
     consistency: list[dict[str, Any]]
     theme_recovery: dict[str, ThemeRecovery]  # empty on real data (no planted themes)
     glossary_coverage: float | None
+    maps_not_built: dict[str, str] = field(default_factory=dict)  # category -> why (shown on the page)
+    small_categories: Any = None  # categories with few comments (warned about on the page)
+    distinct_terms: int | None = None  # distinct terms after tokenisation, all clean comments
+    map_rules: dict[str, Any] = field(default_factory=dict)  # merge rule, repulsion, orientation
+    study_keywords_in_top30: dict[str, int] = field(default_factory=dict)
+    #: theme recovery over regenerated corpora: rate and its 95 % interval (synthetic runs)
+    theme_recovery_over_seeds: dict[str, Any] = field(default_factory=dict)
 
 
 # --------------------------------------------------------------------------- 05 CNSD

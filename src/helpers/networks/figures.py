@@ -137,3 +137,13 @@ def plotly_map(
                       xaxis={"visible": False}, yaxis={"visible": False, "scaleanchor": "x"},
                       legend={"orientation": "h"})
     return fig
+
+
+def warning_html(title: str, lines: list[str]) -> str:
+    """A warning box in the theme's admonition style (rendered by the book and by Jupyter)."""
+    import html
+
+    items = "".join(f"<li>{html.escape(line)}</li>" for line in lines)
+    return (f'<div class="admonition warning" style="border-left:4px solid #D55E00;padding:0.5em 1em;'
+            f'background:#fff4ec"><p class="admonition-title" style="font-weight:bold">{html.escape(title)}</p>'
+            f"<ul>{items}</ul></div>")

@@ -6,9 +6,14 @@ co-occurrence map, so that the chapter calls one function per category:
 1. binary comment × term matrix; keep the ``top_n`` terms by number of comments
    (at least ``min_occurrences``);
 2. co-occurrence C = XᵀX (full or fractional counting);
-3. association strength S; restrict to the largest connected set of terms
-   (VOSviewer's default: unconnected terms cannot be placed);
-4. VOS layout and CPM/Leiden clustering on S;
+3. restrict to the largest connected set of terms (VOSviewer's default:
+   unconnected terms cannot be placed), *then* the association strength S of
+   that set — in this order, as VOSviewer does: normalising first would count
+   the links of the dropped terms in the total m and rescale every s_ij, which
+   shifts where the clustering resolution γ cuts;
+4. VOS layout and CPM/Leiden clustering on S (repulsion, small-cluster merge rule
+   and orientation are VOSviewer's by default, see :mod:`~helpers.networks.vos_layout`
+   and :mod:`~helpers.networks.vos_clustering`);
 5. per term: occurrences, links L and total link strength TLS; per map: totals.
 """
 
@@ -68,6 +73,9 @@ def build_semantic_map(
     n_layout_starts: int = 5,
     n_cluster_starts: int = 10,
     seed: int = 0,
+    repulsion: int = 1,
+    merge_rule: str = "reference",
+    orientation: str = "reference",
 ) -> SemanticMap:
     """Build the co-occurrence term map of one set of comments (see the module docstring)."""
     if len(token_lists) == 0:
@@ -83,15 +91,14 @@ def build_semantic_map(
     columns = pd.Index(dt_all.terms).get_indexer(selected)
     dt = DocumentTerm(dt_all.matrix[:, columns].tocsr(), selected)
     c = cooccurrence_matrix(dt.matrix, counting)
-    s = association_strength(c)
-    keep = largest_component(s)
+    keep = largest_component(c)
     if len(keep) < 2:
         raise ValueError("no two selected terms co-occur in any comment")
     c = c[keep][:, keep].tocsr()
-    s = s[keep][:, keep].tocsr()
-    layout = vos_layout(s, n_starts=n_layout_starts, seed=seed)
+    s = association_strength(c)  # after keeping the connected set (see the module docstring)
+    layout = vos_layout(s, n_starts=n_layout_starts, seed=seed, repulsion=repulsion, orientation=orientation)
     clusters = vos_clustering(s, resolution=resolution, min_cluster_size=min_cluster_size,
-                              n_starts=n_cluster_starts, seed=seed)
+                              n_starts=n_cluster_starts, seed=seed, merge_rule=merge_rule)
     stats = term_link_stats(c)
     items = pd.DataFrame(
         {
@@ -169,3 +176,41 @@ def label_array(smap: SemanticMap) -> dict[str, int]:
 def as_dense_labels(terms: Sequence[str], mapping: Mapping[str, object]) -> np.ndarray:
     """Codes of ``mapping[t]`` for each term (for ARI/NMI)."""
     return pd.factorize(pd.Series([mapping[t] for t in terms], dtype=object))[0]
+
+
+@dataclass(frozen=True)
+class CategoryMaps:
+    """The maps of every category, and for each category that has none, why not."""
+
+    maps: dict[str, SemanticMap]
+    not_built: dict[str, str]  # category -> reason
+    small: dict[str, str]  # category -> warning (built, but on few comments)
+    seconds: dict[str, float]
+
+
+def build_category_maps(docs_by_category: Mapping[str, Sequence[Sequence[str]]], min_comments: int = 50,
+                        **options) -> CategoryMaps:
+    """Try to build a map for **every** category; never drop one without a stated reason.
+
+    A category with fewer than ``min_comments`` comments is still mapped when it can
+    be, and flagged as small; one that cannot be mapped at all (no comments, or too
+    few co-occurring terms) gets the reason from :func:`build_semantic_map`.
+    """
+    import time
+
+    maps, not_built, small, seconds = {}, {}, {}, {}
+    for category, docs in docs_by_category.items():
+        if len(docs) == 0:
+            not_built[category] = "no comments fall in this category in this run"
+            continue
+        started = time.perf_counter()
+        try:
+            maps[category] = build_semantic_map(docs, **options)
+        except ValueError as exc:
+            not_built[category] = f"{len(docs)} comments, and the map cannot be built: {exc}"
+            continue
+        seconds[category] = time.perf_counter() - started
+        if len(docs) < min_comments:
+            small[category] = (f"built on only {len(docs)} comments (fewer than min_comments = {min_comments}): "
+                               "its clusters and totals are unreliable")
+    return CategoryMaps(maps, not_built, small, seconds)

