@@ -77,7 +77,7 @@ seed = 20241111
 outcomes = "likes,favorites,shares,comments"  # Models 1..k, in this order
 covariates = "post_length,days_since_post,fans"
 outcome_transform = "ln1p"  # ln1p = ln(Y+1) as in the study, or none
-transforms = ""  # per-covariate overrides of the paper's transforms, e.g. post_length:ln1p (default: length unlogged)
+transforms = ""  # per-covariate overrides of the paper's transforms, e.g. post_length:ln1p; sweep it unprefixed so 01 plants on the same scale
 post_groups = "creator_id"  # random intercepts of Models 1-4
 comment_groups = "creator_id,note_id,audience_id"  # crossed random intercepts of Model 5
 include_comment_model = True
