@@ -16,19 +16,33 @@
 # %% [markdown]
 # # Data: import, cleaning and the exclusion ledger
 #
-# The study analysed 535 Xiaohongshu posts and 17,301 comments that survived a
-# sequence of filters applied to a MediaCrawler crawl of 2,182 notes and
-# 122,212 comments. This chapter reproduces that sequence as a chain of
-# recorded stages: every record that drops out leaves a line in an exclusion
-# ledger saying at which stage and why, and every stage is checked to conserve
-# records (in = kept + excluded).
+# Du & Gu collected Xiaohongshu posts with **custom Python scripts** (the paper names no
+# crawler) under nine depression hashtags, published between 22 March 2021 and 11 November
+# 2024: 2,182 posts and 122,212 comments (Method / Data collection). After removing
+# duplicates and video posts, cleaning the text (Chinese characters, English words and
+# numerals kept; hashtags, mentions and special characters removed), dropping posts under 100
+# and comments under 30 characters, a manual check that each post is a genuine first-person
+# self-disclosure, and dropping comments by the post's creator or addressed to other audience
+# members, 535 posts and 17,301 comments remained (Method / Data preprocessing and coding).
+#
+# The manual check was done by two graduate psychology students familiar with the DSM-5
+# criteria: after a pilot on 100 posts (inter-rater reliability > 0.80) they coded the whole
+# set with Cohen's κ = 0.78 and resolved disagreements by discussion.
+#
+# This chapter reproduces that sequence as a chain of recorded stages: every record that drops
+# out leaves a line in an exclusion ledger saying at which stage and why, and every stage is
+# checked to conserve records (in = kept + excluded). Its input format is that of
+# **MediaCrawler**, the open-source crawler most researchers use for Xiaohongshu — the book's
+# choice for new crawls, not the study's tool.
 #
 # **About the data on this page.** The study's crawl is not public. Unless the
 # `source` parameter points at your own MediaCrawler export, the chapter first
 # generates a *synthetic stand-in*: a MediaCrawler-format export built from a
-# documented grammar, calibrated to the study's sizes, sentiment distribution
-# and reported engagement effects (see `helpers.synth.xhs_corpus`). Every number
-# below then describes that stand-in, not real users.
+# documented grammar, calibrated to the study's published values (see
+# `helpers.synth.xhs_corpus`). Every number below then describes that stand-in, not
+# real users. The generator shares no code with the cleaning: it measures its own lengths,
+# writes its own display counts and hands over two noisy coders' decisions, not the truth,
+# so the cleaned sizes land *near* the study's, not on them by construction.
 
 # %% tags=["remove-cell"]
 # On Google Colab only: fetch the project and install it (R's lme4 stack included) with
@@ -51,6 +65,7 @@ scale = 1.0
 seed = 20241111
 source = None  # path to a MediaCrawler export (folder or SQLite file); None = synthetic stand-in
 coding_file = None  # manual self-disclosure coding CSV (note_id,include or note_id,coder_1,coder_2)
+transforms = ""  # synthetic runs: scale the coefficients are planted on, e.g. post_length:ln1p (default: the paper's)
 fans_file = None  # follower counts CSV (user_id,fans) when the export has no creators table
 min_post_length = 100
 min_comment_length = 30
@@ -69,6 +84,7 @@ from helpers.book.figures import use_notebook_renderer
 from helpers.book.run_folder import RunLayout
 from helpers.data import descriptives
 from helpers.data.pipeline import CleaningConfig, clean_export
+from helpers.study import du_gu
 from helpers.synth.xhs_corpus import clear_truth, generate, write
 
 use_notebook_renderer()
@@ -80,14 +96,18 @@ synthetic = source is None
 #
 # With no `source`, the synthetic export is written to `<run_dir>/raw` in
 # MediaCrawler's CSV layout, quirks included: files from two crawl dates that
-# overlap, counts stored as display text (`"1.2万"`, `""`), hashtags, bracket
-# emoji codes and @mentions inline, a few comments whose note was never
-# crawled. It comes with a two-coder self-disclosure coding file and the
-# planted truth that later chapters check their estimates against.
+# overlap, counts stored as display text (`"1.2万"`, `""`), the study's nine hashtags,
+# bracket emoji codes and @mentions inline, a few comments whose note was never
+# crawled. It comes with a two-coder self-disclosure coding file (no resolved decision)
+# and the planted truth that later chapters check their estimates against.
+
+# %%
+pd.DataFrame(du_gu.HASHTAGS, columns=["hashtag", "English (as the paper glosses it)"]).rename_axis(
+    f"the nine hashtags ({du_gu.HASHTAGS_WHERE})")
 
 # %%
 if synthetic:
-    corpus = generate(scale=scale, seed=seed)
+    corpus = generate(scale=scale, seed=seed, transforms=transforms or None)
     write(corpus, layout.raw)
     source = layout.raw
     coding_file = coding_file or layout.raw / "self_disclosure_coding.csv"
@@ -191,18 +211,26 @@ flow_tables = pd.concat({"posts": descriptives.flow_table(flow, "posts"),
 flow_tables
 
 # %% [markdown]
-# The study's own numbers were 2,182 → 535 posts and 122,212 → 17,301
-# comments; at `scale` 1 the synthetic stand-in is calibrated to land on them.
+# The study's own numbers were 2,182 → 535 posts and 122,212 → 17,301 comments. The
+# synthetic stand-in is calibrated so that, at `scale` 1, the cleaning keeps about that many
+# *in expectation*; because the coders are noisy and the cleaning adjudicates them, a run lands
+# near the study's sizes, not on them. The table says how near (at other scales, against the
+# study's sizes times the scale).
 
 # %%
-study = {"posts": (2182, 535), "comments": (122212, 17301)}
-pd.DataFrame({
+study = {"posts": (du_gu.RAW_SIZE["posts"], du_gu.STUDY_SIZE["posts"]),
+         "comments": (du_gu.RAW_SIZE["comments"], du_gu.STUDY_SIZE["comments"])}
+size_table = pd.DataFrame({
     kind: {"crawled (study)": study[kind][0], "analysed (study)": study[kind][1],
            "crawled (this run)": flow[kind]["raw"], "analysed (this run)": flow[kind]["final"],
            "kept share (study)": round(study[kind][1] / study[kind][0], 3),
-           "kept share (this run)": round(flow[kind]["final"] / max(flow[kind]["raw"], 1), 3)}
+           "kept share (this run)": round(flow[kind]["final"] / max(flow[kind]["raw"], 1), 3),
+           **({"expected by the generator": round(truth["expected_clean"][kind], 1),
+               "this run vs study × scale (%)": round(100 * (flow[kind]["final"] / (study[kind][1] * scale) - 1), 1)}
+              if truth is not None else {})}
     for kind in study
 })
+size_table
 
 # %% [markdown]
 # The exclusion ledger (`clean/exclusions.csv`) holds one row per excluded
@@ -214,19 +242,31 @@ result.exclusions.groupby(["kind", "stage"]).size().rename("records").to_frame()
 # %% [markdown]
 # ## 4. Manual coding of self-disclosure
 #
-# With two coders, agreement is summarised by Cohen's kappa; disagreements are
-# listed in `clean/coding_disagreements.csv` for resolution. A resolved `include` column, when
-# present, is the decision used.
+# With two coders, agreement is summarised by Cohen's kappa; disagreements are listed in
+# `clean/coding_disagreements.csv` for resolution. A resolved `include` column, when present,
+# is the decision used; without one, a post is kept only when both coders said 1. The
+# synthetic coding file has no `include` column (the study resolved disagreements by
+# discussion, which a generator cannot stand in for without handing over the truth), so the
+# conservative rule decides. The study's agreement values are beside ours.
 
 # %%
-pd.Series(flow["coding"] or {"coding": "no coding file given"}, name="coding").to_frame()
+coding_summary = pd.Series(flow["coding"] or {"coding": "no coding file given"}, name="this run").to_frame()
+display(coding_summary)
+pd.DataFrame([{"step": a.step, "study": a.text(), "where": a.where,
+               "this run": (f"Cohen's kappa = {flow['coding']['cohen_kappa']:.2f}"
+                            if key == "inclusion" and flow["coding"] and flow["coding"]["cohen_kappa"] is not None
+                            else "not computed in this chapter")}
+              for key, a in du_gu.AGREEMENT.items()])
 
 # %% [markdown]
 # ## 5. Table 1: descriptive statistics of the analysed sample
 #
-# Engagement counts and followers are strongly right-skewed, which is why the
-# models use ln(x + 1). Post length counts Chinese characters, English words
-# and numerals, as in the study.
+# Engagement counts and followers are strongly right-skewed; the study applied ln(x + 1)
+# to the variables that showed heteroscedasticity in its Table 1 — "most metrics except for
+# post and comment lengths" — so the models log the counts, followers and time since posting
+# but not the lengths. Post length counts Chinese characters, English words and numerals, as
+# in the study. (The values of the study's Table 1 are not in its text, so there is nothing
+# to set beside these.)
 
 # %%
 table1 = descriptives.table1(posts, comments)
@@ -236,12 +276,14 @@ table1.round(2)
 # %% [markdown]
 # ## 6. What the stand-in plants (synthetic runs only)
 #
-# The generator writes its parameters to `raw/truth.json` so that the later
-# chapters can test whether their estimates recover them: standardised effects
-# of post sentiment, post length, time since posting and followers on each
-# engagement outcome (likes from the study's Table S2; the others assumed where
-# the paper's values were not available, with the directions its abstract
-# reports), and three comment themes with their vocabularies.
+# The generator writes its parameters to `raw/truth.json` so that the later chapters can test
+# whether their estimates recover them: all 20 coefficients of the study's five models (post
+# sentiment, post length, time since posting and followers on likes, favorites, shares,
+# comments and comment sentiment), at the study's values on the scale the book declares for
+# them (raw coefficients; post length unlogged, per 100 characters), the study's score
+# distributions and category shares, the comments per post of each post category, and three
+# comment themes with their vocabularies. What the paper does not report is chosen by the
+# generator and labelled *assumed*.
 
 # %%
 if synthetic:
@@ -249,6 +291,15 @@ if synthetic:
                             if "coefficients" in spec}).T
     planted["source"] = [truth["engagement"][name]["source"] for name in planted.index]
     display(planted)
+    targets = truth["sentiment"]
+    display(pd.DataFrame({
+        "study": {**{f"post score {k}": v for k, v in targets["targets"]["posts"].items()},
+                  **{f"posts {k}": v for k, v in targets["targets"]["post_categories"].items()}},
+        "planned in this corpus": {**{f"post score {k}": v for k, v in targets["posts_planned"].items()
+                                      if k != "categories"},
+                                   **{f"posts {k}": v for k, v in targets["posts_planned"]["categories"].items()}},
+    }).round(3))
+    display(pd.Series(truth["assumed"], name="what the paper does not report, chosen here").to_frame())
     themes = pd.Series(truth["themes"]).groupby(lambda term: truth["themes"][term]).agg(
         lambda terms: "、".join(list(terms.index)[:8]) + " …")
     display(themes.rename("example terms").to_frame())
@@ -276,6 +327,11 @@ results = DataCleaningResults(
     n_files_read=report["n_files_read"], user_schema=report["user_schema"],
     titles_autofilled=report["titles_autofilled"], fans_matched=report["followers"]["creators_matched"],
     comment_likes_missing=report["comment_likes_missing"],
+    posts_vs_study_percent=(100 * (flow["posts"]["final"] / (du_gu.STUDY_SIZE["posts"] * scale) - 1)
+                            if truth is not None else None),
+    comments_vs_study_percent=(100 * (flow["comments"]["final"] / (du_gu.STUDY_SIZE["comments"] * scale) - 1)
+                               if truth is not None else None),
+    kappa_planned=truth["coding"]["kappa_target"] if truth is not None else None,
 )
 layout.write_results("01_data_cleaning", results)
 results

@@ -17,10 +17,12 @@
 # # Sentiment: fine-tuning a Chinese encoder and scoring posts and comments
 #
 # Du & Gu gave every post and comment a continuous sentiment score between −1
-# (most negative) and 1 (most positive). Two coders scored a subset of texts,
-# a pretrained Chinese BERT (`bert-base-chinese`) received a regression head
-# and was fine-tuned on those scores, and the fine-tuned model then scored the
-# whole corpus. The scores feed the engagement models (chapter 03) and decide
+# (most negative) and 1 (most positive). Two psychology graduate students scored
+# 3,000 posts and comments sampled from the crawl (Cohen's κ = 0.80; how the
+# continuous scores were binned for κ is not reported), `bert-base-chinese` was
+# fine-tuned on those scores (80/10/10 split, 4 epochs, batch 32, learning rate
+# 2e-5, AdamW; the head and loss are not reported), and the fine-tuned model then
+# scored the whole corpus (Method / Sentiment analysis). The scores feed the engagement models (chapter 03) and decide
 # which semantic map a comment belongs to (chapter 04).
 #
 # This chapter repeats those steps:
@@ -124,7 +126,12 @@ from helpers.data.public_datasets import (
     transfer_sets,
 )
 from helpers.sentiment.calibration import calibration_summary, compare_calibrations, fit_calibrator
-from helpers.sentiment.categories import STUDY_COUNTS, category_table
+from helpers.sentiment.categories import (
+    STUDY_COUNTS,
+    category_table,
+    comment_own_category_table,
+    comments_per_post_table,
+)
 from helpers.sentiment.figures import (
     distribution_figures,
     error_by_length_figure,
@@ -184,7 +191,8 @@ print(f"device: {dev}; model: {model_name}; schedule: {schedule}; CPU with nativ
 # Without a file of your own, the labelled subset of the embedded corpus is
 # used (`raw/sentiment_labels.csv`, 3,000 texts at the default scale, as in the
 # study): posts and comments, each scored by two simulated coders. Kappa needs
-# categories, so the scores are binned into five equal bands before computing
+# categories, so the scores are binned into five equal bands (the book's choice: the
+# paper reports κ = 0.80 without saying how it binned) before computing
 # Cohen's kappa (the quadratic-weighted kappa, which credits near misses, is
 # shown too). The label used for training is the mean of the two coders.
 
@@ -345,10 +353,12 @@ metrics_table(ft.metrics).round(4)
 
 # %% [markdown]
 # **A note on the study's metrics.** The study reports MSE 0.047, MAE 0.038
-# and R² 0.953 for a label SD of about 0.57. These three numbers cannot all
-# hold together, as the arithmetic below shows. R² = 1 − MSE / Var(y), so
-# R² 0.953 with SD 0.57 implies an MSE of about 0.015, while MSE 0.047 with the
-# same SD would give R² ≈ 0.86. An MSE above the MAE is also unusual on a −1..1
+# and R² 0.953 (its label SD is not reported; its post scores have SD 0.57).
+# These three numbers cannot all hold together, as the arithmetic below shows
+# (chapter 03 lists this check with the paper's other self-checks). R² = 1 − MSE / Var(y),
+# so together they imply a label variance of 1.0, which a −1..1 scale reaches only when
+# almost every label sits at ±1; R² 0.953 with SD 0.57 implies an MSE of about 0.015,
+# while MSE 0.047 with that SD would give R² ≈ 0.86. An MSE above the MAE is also unusual on a −1..1
 # scale: since every error is at most 2 in size, MSE ≤ 2 × MAE, and MSE > MAE
 # requires errors larger than 1 to dominate, which a model with R² near 0.95
 # does not produce. Most likely one of the numbers was mislabelled (for
@@ -474,9 +484,10 @@ else:
 # %% [markdown]
 # ### Distributions
 #
-# The study reports the mean and SD of the scores (posts M = −0.19, SD = 0.57;
-# comments M = −0.20, SD = 0.49). The histograms show the scores the cuts were
-# applied to; the dotted lines mark the cuts.
+# The study reports the range, mean and SD of the scores (posts −0.97..0.97,
+# M = −0.19, SD = 0.57; comments −1.00..0.99, M = −0.20, SD = 0.49; Results /
+# Sentiment analysis). The histograms show the scores the cuts were applied to;
+# the dotted lines mark the cuts.
 
 # %%
 basis_name = "sentiment_calibrated" if threshold_rule == "fixed" else "sentiment"
@@ -489,15 +500,19 @@ dist.round(3)
 # %% [markdown]
 # ### Categories
 #
-# Texts between the bands are *uncategorized* (the study left them out of the
-# category comparisons). Counts and percentages beside the study's. Every
-# category that comes out empty or tiny is named in a warning below; chapter
-# 04 builds a map per category of the *post*, so an empty post category means
-# that map cannot be drawn.
+# Positive > 0.3, neutral −0.15..0.15, negative < −0.79, cut on the *post* score; posts in
+# the gaps between the bands are *uncategorized* (the study left them out of the maps).
+# The study counts posts by their category (114 negative, 120 neutral, 97 positive, 204
+# uncategorized) and comments by the category of the **post** they answer (7,543 / 3,181 /
+# 1,601 / 4,976): both are shown beside ours, with comments per post. The comments' own
+# categories, which the study never reports, are in a separate table with no study column.
+# Every category that comes out empty or tiny is named in a warning below; chapter 04
+# builds a map per category of the *post*, so an empty post category means that map
+# cannot be drawn.
 
 # %%
 cat_table = category_table({"posts": posts_scored["sentiment_category"],
-                            "comments": comments_scored["sentiment_category"]}, STUDY_COUNTS)
+                            "comments_by_post_category": comments_scored["post_sentiment_category"]}, STUDY_COUNTS)
 warnings = category_warnings({"posts": posts_scored["sentiment_category"],
                               "comments by their post's category": comments_scored["post_sentiment_category"]})
 if warnings:
@@ -507,7 +522,11 @@ if warnings:
                        "more labelled texts.\n:::"))
 else:
     display(Markdown("Every category holds at least 2 % of the posts and of the comments (and at least 10 texts)."))
-cat_table.round(1)
+display(cat_table.round(1))
+display(comments_per_post_table(posts_scored["sentiment_category"],
+                                comments_scored["post_sentiment_category"]).round(1))
+display(Markdown("**Comments by their own category** (not reported by the study):"))
+comment_own_category_table(comments_scored["sentiment_category"]).round(1)
 
 # %% [markdown]
 # ## 6. Transfer to real Chinese text
@@ -572,8 +591,10 @@ results = SentimentResults(**json.loads(json.dumps(dict(
     posts_mean=float(posts_scored["sentiment"].mean()), posts_sd=float(posts_scored["sentiment"].std()),
     comments_mean=float(comments_scored["sentiment"].mean()),
     comments_sd=float(comments_scored["sentiment"].std()),
-    category_counts={kind: {row.category: int(row.n) for row in cat_table[cat_table["texts"] == kind].itertuples()}
-                     for kind in ("posts", "comments")},
+    category_counts={**{kind: {row.category: int(row.n) for row in cat_table[cat_table["texts"] == kind].itertuples()}
+                        for kind in ("posts", "comments_by_post_category")},
+                     "comments_own": {row.category: int(row.n) for row in
+                                      comment_own_category_table(comments_scored["sentiment_category"]).itertuples()}},
     truth_r2={kind: m.get("r2") for kind, m in recovery.items()},
     transfer={key: {"auc": m["auc"], "accuracy": m["accuracy"]} for key, m in transfer.items()},
     timings_s=timings,

@@ -17,7 +17,8 @@
 # # Semantic networks of audience comments
 #
 # The study mapped what audiences *talk about* under depression self-disclosure
-# posts with VOSviewer: comments were segmented with jieba, the most frequent terms
+# posts with VOSviewer: comments were tokenised with a custom dictionary (the paper names
+# no segmenter; this chapter uses jieba with a domain dictionary), the most frequent terms
 # were linked by how often they appear in the same comment, and VOSviewer laid the
 # terms out and grouped them into clusters, one map per post-sentiment category.
 # This chapter repeats that analysis in Python, step by step, with the same

@@ -9,10 +9,12 @@ import pytest
 from helpers.engagement.data import (
     EngagementDataError,
     build_frame,
+    parse_transforms,
     study_model_specs,
 )
-from helpers.engagement.paper_comparison import display_table
-from helpers.study.du_gu import NOT_REPORTED, reported_table
+from helpers.engagement.paper_comparison import CANNOT_TELL, comparison_table, display_table
+from helpers.engagement.recovery import coverage_from_sweep
+from helpers.study import du_gu
 from tests.engagement.engagement_fixtures import simulate
 
 
@@ -25,8 +27,11 @@ def _inputs(**kwargs):
 def test_specs_give_the_study_formulas():
     specs = study_model_specs()
     assert [s.outcome for s in specs] == ["likes", "favorites", "shares", "comments", "comment_sentiment"]
+    # the paper's transforms: lengths unlogged, time since posting and followers ln(x+1)
     assert specs[0].formula() == (
-        "ln_likes ~ post_sentiment + ln_post_length + ln_days_since_post + ln_fans + (1 | creator_id)")
+        "ln_likes ~ post_sentiment + post_length + ln_days_since_post + ln_fans + (1 | creator_id)")
+    logged = study_model_specs(transforms="post_length:ln1p")[0]
+    assert "ln_post_length" in logged.formula() and logged.transform_of("fans") == "ln1p"
     assert specs[4].formula().endswith("(1 | creator_id) + (1 | note_id) + (1 | audience_id)")
     slope = specs[0].with_slopes(["creator_id"]).formula()
     assert "(1 + post_sentiment | creator_id)" in slope
@@ -39,6 +44,12 @@ def test_unknown_choices_are_rejected():
         study_model_specs(outcomes=["views"])
     with pytest.raises(EngagementDataError, match="unknown transform"):
         study_model_specs(outcome_transform="sqrt")
+    with pytest.raises(EngagementDataError, match="unknown transform"):
+        parse_transforms("post_length:sqrt")
+    with pytest.raises(EngagementDataError, match="unknown covariate"):
+        parse_transforms("likes:none")
+    with pytest.raises(EngagementDataError, match="NAME:ln1p"):
+        parse_transforms("post_length")
 
 
 def test_frame_applies_ln1p_and_standardises():
@@ -47,6 +58,8 @@ def test_frame_applies_ln1p_and_standardises():
     frame = build_frame(spec, posts)
     assert np.allclose(frame.data["ln_likes"], np.log1p(posts["liked_count"]))
     assert np.allclose(frame.data["ln_fans"], np.log1p(posts["fans"].astype(float)))
+    # post length unlogged, in the declared unit of 100 characters
+    assert np.allclose(frame.data["post_length"], posts["post_length"] / du_gu.POST_LENGTH_UNIT)
     z = build_frame(spec, posts, standardise=True)
     for col in ["ln_likes", *spec.fixed_terms]:
         assert abs(z.data[col].mean()) < 1e-9 and abs(z.data[col].std() - 1) < 1e-9
@@ -98,20 +111,13 @@ def test_comment_frame_joins_post_predictors():
     assert np.allclose(joined.sort_index(), expected.sort_index())
 
 
-def test_paper_values_are_not_invented():
-    table = reported_table()
-    numeric = table.loc[table["beta"].notna()]
-    assert set(numeric["model"]) == {"Model 1"}  # only Model 1's coefficients are in the text
-    assert numeric.set_index("term")["beta"].to_dict() == {
-        "post_sentiment": -0.36, "post_length": 0.35, "days_since_post": 0.22, "fans": 0.35}
-    assert table[["se", "t", "p"]].isna().all().all()  # never reported in the text we have
-    assert table.set_index("outcome").loc["favorites", "significant"] == False  # noqa: E712
-    shown = display_table(pd.DataFrame({
-        "model": table["model"], "outcome": table["outcome"], "term": table["term"],
-        "paper_beta": table["beta"].astype(float), "paper_direction": table["direction"].fillna(NOT_REPORTED),
-        **{f"{p}_{k}": np.nan for p in ("ours", "ci_low", "ci_high", "diff") for k in ("raw", "std")},
-        "ci_covers_raw": None, "ci_covers_std": None, "direction_agrees": None}))
-    assert (shown.loc[table["beta"].isna(), "paper β"] == NOT_REPORTED).all()
+def test_comparison_has_all_20_rows_and_says_cannot_tell_without_fits():
+    table = comparison_table([], synthetic=False)
+    assert len(table) == 20 and table["paper_se"].notna().all() and table["paper_t"].notna().all()
+    assert (table["verdict"] == CANNOT_TELL).all()  # no fit, no CI: never a verdict in the claim's favour
+    shown = display_table(table)
+    assert list(shown.loc[0, ["paper β", "paper SE", "paper t", "paper p"]]) == ["-0.36", "0.13", "-2.78", "0.006"]
+    assert shown.loc[3, "paper p"] == "< 0.001" and (shown["our β"] == "—").all()
 
 
 def test_qq_points_handle_a_singular_fit_without_warnings():
@@ -123,3 +129,20 @@ def test_qq_points_handle_a_singular_fit_without_warnings():
         warnings.simplefilter("error")
         flat = qq_points(np.zeros(8))
     assert (flat["sample"] == 0).all() and flat["theoretical"].is_monotonic_increasing
+
+
+def test_coverage_from_a_sweep_table():
+    rows = []
+    for run, seed in (("a", 1), ("b", 2), ("c", 3), ("d", 4)):
+        for term, ok in (("post_sentiment", seed != 4), ("fans", True)):
+            rows.append({"run": run, "seed": seed, "scale": 0.2, "step": "03_engagement_models",
+                         "metric": f"recovery.covered.likes.{term}", "value": None, "value_text": str(ok)})
+        rows.append({"run": run, "seed": seed, "scale": 0.2, "step": "03_engagement_models",
+                     "metric": "n_posts", "value": 100.0, "value_text": None})
+    table, summary = coverage_from_sweep(pd.DataFrame(rows))
+    by_term = table.set_index("term")
+    assert by_term.loc["post_sentiment", "rate"] == 0.75 and by_term.loc["fans", "rate"] == 1.0
+    assert summary["runs"] == 4 and summary["compared"] == 8 and summary["covered"] == 7
+    assert 0 < summary["low"] < 7 / 8 < summary["high"] <= 1
+    empty, nothing = coverage_from_sweep(pd.DataFrame(rows).iloc[:0])
+    assert empty.empty and nothing["rate"] is None

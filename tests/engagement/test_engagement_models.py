@@ -22,7 +22,14 @@ from helpers.engagement.lmer import (  # noqa: E402
 )
 from helpers.engagement.mixedlm_crosscheck import compare_with_lme4, crosscheck  # noqa: E402
 from helpers.engagement.negbin import agreement_table, negbin_checks  # noqa: E402
-from helpers.engagement.paper_comparison import closest_scaling, comparison_table  # noqa: E402
+from helpers.engagement.paper_comparison import (  # noqa: E402
+    CONSISTENT,
+    DIFFERS,
+    NOT_RECOVERED,
+    RECOVERED,
+    comparison_table,
+    verdict,
+)
 from helpers.engagement.random_slopes import select_random_slopes  # noqa: E402
 
 pytestmark = pytest.mark.r
@@ -168,11 +175,19 @@ def test_agreement_table_logic():
     assert not table.loc["c", "sign_agrees"] and not table.loc["c", "agrees"]
 
 
-def test_paper_comparison_uses_both_scalings(results):
-    table = comparison_table(results)
-    likes = table.loc[(table["outcome"] == "likes") & (table["term"] == "post_sentiment")].iloc[0]
-    assert likes["paper_beta"] == -0.36 and np.isfinite(likes["ours_raw"]) and np.isfinite(likes["ours_std"])
-    assert likes["ci_covers_raw"] == (likes["ci_low_raw"] <= -0.36 <= likes["ci_high_raw"])
-    fav = table.loc[table["outcome"] == "favorites"].iloc[0]
-    assert np.isnan(fav["paper_beta"]) and fav["ci_covers_raw"] is None
-    assert closest_scaling(table)["closest"] in ("raw", "standardised")
+def test_paper_comparison_covers_20_rows_on_the_declared_scale(data, results):
+    real = comparison_table(results, synthetic=False)
+    assert len(real) == 20 and real["ours_beta"].notna().all()
+    likes = real.loc[(real["outcome"] == "likes") & (real["term"] == "post_sentiment")].iloc[0]
+    assert (likes["paper_beta"], likes["paper_se"], likes["paper_t"], likes["paper_p"]) == (-0.36, 0.13, -2.78, 0.006)
+    assert likes["ci_covers_paper"] == (likes["ci_low"] <= -0.36 <= likes["ci_high"])
+    assert likes["verdict"] == (CONSISTENT if likes["ci_covers_paper"] else DIFFERS)
+    synthetic = comparison_table(results, synthetic=True)
+    assert set(synthetic["verdict"]) <= {RECOVERED, NOT_RECOVERED}  # never "consistent with the study"
+    assert (real["fitted_scale"] == real["declared_scale"]).all()
+    assert verdict(None, synthetic=True) == verdict(True, synthetic=False, same_scale=False) == "cannot tell"
+    logged = fit_models(study_model_specs(transforms="post_length:ln1p"), *data)
+    other = comparison_table(logged, synthetic=False).set_index(["outcome", "term"])
+    assert other.loc[("likes", "post_length"), "verdict"] == "cannot tell"  # another scale than the paper's
+    assert other.loc[("likes", "post_sentiment"), "verdict"] in (CONSISTENT, DIFFERS)
+

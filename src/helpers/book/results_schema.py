@@ -188,8 +188,11 @@ class DataCleaningResults(StepResults):
     n_creators: int
     n_audience: int
     n_import_problems: int
-    expected_posts: int | None = None  # synthetic runs: what the generator planted
+    expected_posts: int | None = None  # synthetic runs: what the generator expects to survive
     expected_comments: int | None = None
+    posts_vs_study_percent: float | None = None  # synthetic runs: kept posts against the study's, scaled
+    comments_vs_study_percent: float | None = None
+    kappa_planned: float | None = None  # synthetic runs: the coders' planned agreement
     # the import report (helpers.data.pipeline): what the importer detected or assumed
     n_files_read: int | None = None
     user_schema: str | None = None  # "user_id", "creator_hash", "mixed" or "none"
@@ -257,31 +260,63 @@ class SentimentResults(StepResults):
 ENGAGEMENT_OUTCOMES = ("likes", "favorites", "shares", "comments", "comment_sentiment")
 
 
+#: outcome -> term -> value, for the 20 coefficient rows (Models 1-5 x 4 terms)
+CoefficientTable = dict[str, dict[str, Any]]
+
+
+class CoefficientComparison(TypedDict):
+    """Ours beside the paper's, per outcome and term (helpers.engagement.paper_comparison)."""
+
+    estimate: CoefficientTable
+    se: CoefficientTable
+    p: CoefficientTable
+    ci_low: CoefficientTable
+    ci_high: CoefficientTable
+    verdict: CoefficientTable  # "recovered the planted value ...", "consistent with ...", "cannot tell"
+
+
+class _RecoveryRequired(TypedDict):
+    covered: CoefficientTable  # planted value inside our 95 % CI (None: no CI)
+    estimate: CoefficientTable
+    planted: CoefficientTable
+
+
+class Recovery(_RecoveryRequired, total=False):
+    n_compared: int
+    n_covered: int
+
+
 @dataclass(kw_only=True)
 class EngagementResults(StepResults):
-    """Chapter 03: the post-sentiment effect per outcome, and the checks on it.
+    """Chapter 03: all 20 coefficients beside the paper's, and the checks on them.
 
     Per-outcome tables are keyed by :data:`ENGAGEMENT_OUTCOMES`; a model that could not be
-    fitted has ``None``.
+    fitted has ``None``.  Coefficients are on ``coefficient_scale`` (declared once, in
+    :mod:`helpers.study.du_gu`).
     """
 
     STEP: ClassVar[str] = "03_engagement_models"
     scale: float
     seed: int
+    synthetic: bool
     sentiment_source: str  # "estimated" (chapter 02's scores) or "latent" (planted)
     n_posts: int
     n_comments: int
+    coefficient_scale: str
+    transforms: dict[str, str]
     fit_seconds_all_models: float
     models_fitted: int
     models_singular: int
     random_slopes_kept: dict[str, list[str]]
     post_sentiment_raw: dict[str, float | None]
-    post_sentiment_std: dict[str, float | None]
     post_sentiment_p: dict[str, float | None]
+    comparison: CoefficientComparison
+    verdict_counts: dict[str, int]
     negbin_agreement: dict[str, bool]
     mixedlm_max_abs_diff: float | None
-    closest_scaling_to_paper: str | None  # "raw" or "standardised"
-    recovery_covered: dict[str, bool]  # "<outcome> (<sentiment source>)" -> planted value in the 95 % CI
+    recovery: Recovery | None = None  # synthetic runs, on the planted sentiment
+    recovery_estimated: Recovery | None = None  # synthetic runs, on chapter 02's scores
+    coverage_over_seeds: dict[str, float | int] | None = None  # from the planted-coverage sweep
 
 
 # --------------------------------------------------------------------------- 04 networks

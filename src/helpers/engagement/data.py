@@ -9,7 +9,11 @@ The study fits five linear mixed models:
   covariates, with crossed random intercepts for creators, posts and audience members.
 
 Everything the study fixed (which outcomes, which covariates, ln transforms, the grouping
-factors, z-scoring) is a field of :class:`ModelSpec` so a sweep can vary it.  Problems in the
+factors, z-scoring) is a field of :class:`ModelSpec` so a sweep can vary it.  Transforms are
+set per variable; the defaults are the paper's (:data:`helpers.study.du_gu.TRANSFORMS`):
+ln(x+1) for time since posting and followers, post length left unlogged (the paper exempts
+lengths) and expressed in units of :data:`~helpers.study.du_gu.POST_LENGTH_UNIT` characters,
+the unit the book assumes for the paper's length coefficient.  Problems in the
 data are either fixed in a *documented* way (a covariate that is all missing or constant is
 left out and a note says so) or stop with a message that names the fix; nothing silently
 changes the method.
@@ -17,12 +21,14 @@ changes the method.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from helpers.study import du_gu
 
 #: Outcome name -> raw count column in clean/posts.parquet.
 OUTCOME_COLUMNS: dict[str, str] = {
@@ -41,6 +47,34 @@ DEFAULT_COVARIATES: tuple[str, ...] = ("post_length", "days_since_post", "fans")
 PREDICTOR = "post_sentiment"
 COMMENT_OUTCOME = "comment_sentiment"
 TRANSFORMS = ("ln1p", "none")
+#: The paper's transform of each covariate (ln(x+1) except lengths).
+DEFAULT_TRANSFORMS: tuple[tuple[str, str], ...] = tuple((c, du_gu.TRANSFORMS[c]) for c in COVARIATE_COLUMNS)
+#: Divisor applied to an *untransformed* covariate (post length in hundreds of characters).
+DEFAULT_UNITS: tuple[tuple[str, float], ...] = (("post_length", float(du_gu.POST_LENGTH_UNIT)),)
+
+
+def parse_transforms(text: str | Mapping[str, str] | None) -> dict[str, str]:
+    """``"post_length:none,fans:ln1p"`` (a notebook parameter) -> a dict; unknown names are errors."""
+    if text is None or text == "":
+        return {}
+    if isinstance(text, Mapping):
+        pairs = dict(text)
+    else:
+        pairs = {}
+        for item in str(text).split(","):
+            if not item.strip():
+                continue
+            if ":" not in item:
+                raise EngagementDataError(f"transform {item.strip()!r} must look like NAME:ln1p or NAME:none")
+            name, how = (x.strip() for x in item.split(":", 1))
+            pairs[name] = how
+    unknown = sorted(set(pairs) - set(COVARIATE_COLUMNS))
+    if unknown:
+        raise EngagementDataError(f"transform for unknown covariate(s) {unknown}; choose from {sorted(COVARIATE_COLUMNS)}")
+    bad = sorted(h for h in pairs.values() if h not in TRANSFORMS)
+    if bad:
+        raise EngagementDataError(f"unknown transform {bad[0]!r}; use one of {TRANSFORMS}")
+    return pairs
 
 
 class EngagementDataError(ValueError):
@@ -61,7 +95,8 @@ class ModelSpec:
     predictor: str = PREDICTOR
     covariates: tuple[str, ...] = DEFAULT_COVARIATES
     outcome_transform: str = "ln1p"
-    covariate_transform: str = "ln1p"
+    transforms: tuple[tuple[str, str], ...] = DEFAULT_TRANSFORMS
+    units: tuple[tuple[str, float], ...] = DEFAULT_UNITS
     groups: tuple[str, ...] = ("creator_id",)
     slopes: tuple[str, ...] = ()
 
@@ -76,8 +111,24 @@ class ModelSpec:
             return COMMENT_OUTCOME
         return f"ln_{self.outcome}" if self.outcome_transform == "ln1p" else self.outcome
 
+    def transform_of(self, name: str) -> str:
+        return dict(self.transforms).get(name, "ln1p")
+
+    def unit_of(self, name: str) -> float:
+        """Divisor of an untransformed covariate (1 when none is set or the covariate is logged)."""
+        return float(dict(self.units).get(name, 1.0)) if self.transform_of(name) == "none" else 1.0
+
     def covariate_term(self, name: str) -> str:
-        return f"ln_{name}" if self.covariate_transform == "ln1p" else name
+        return f"ln_{name}" if self.transform_of(name) == "ln1p" else name
+
+    def describe_terms(self) -> dict[str, str]:
+        """term -> how it enters the model (for tables and the page)."""
+        out = {self.predictor: "raw score (−1..1)"}
+        for c in self.covariates:
+            unit = self.unit_of(c)
+            out[self.covariate_term(c)] = ("ln(x+1)" if self.transform_of(c) == "ln1p" else
+                                           "unlogged" + (f", per {unit:g}" if unit != 1 else ""))
+        return out
 
     @property
     def fixed_terms(self) -> list[str]:
@@ -101,15 +152,30 @@ def study_model_specs(
     outcomes: Sequence[str] = ("likes", "favorites", "shares", "comments"),
     covariates: Sequence[str] = DEFAULT_COVARIATES,
     outcome_transform: str = "ln1p",
-    covariate_transform: str = "ln1p",
+    covariate_transform: str | None = None,
     post_groups: Sequence[str] = ("creator_id",),
     comment_groups: Sequence[str] = ("creator_id", "note_id", "audience_id"),
     include_comment_model: bool = True,
+    transforms: str | Mapping[str, str] | None = None,
+    units: Mapping[str, float] | None = None,
 ) -> list[ModelSpec]:
-    """The study's Models 1–5 (or a variation of them, for sweeps)."""
-    for t in (outcome_transform, covariate_transform):
+    """The study's Models 1–5 (or a variation of them, for sweeps).
+
+    ``transforms`` sets covariates one by one (``{"post_length": "ln1p"}`` or the notebook form
+    ``"post_length:ln1p"``) on top of the paper's defaults; ``covariate_transform`` sets all
+    covariates at once (applied first).  ``units`` overrides the divisor of untransformed
+    covariates (default: post length per 100 characters).
+    """
+    for t in (outcome_transform, covariate_transform or "ln1p"):
         if t not in TRANSFORMS:
             raise EngagementDataError(f"unknown transform {t!r}; use one of {TRANSFORMS}")
+    chosen = dict(DEFAULT_TRANSFORMS)
+    if covariate_transform is not None:
+        chosen = dict.fromkeys(chosen, covariate_transform)
+    chosen.update(parse_transforms(transforms))
+    per_var = tuple((c, chosen[c]) for c in COVARIATE_COLUMNS)
+    unit_map = dict(DEFAULT_UNITS) if units is None else {k: float(v) for k, v in units.items()}
+    unit_pairs = tuple(sorted(unit_map.items()))
     unknown = [o for o in outcomes if o not in OUTCOME_COLUMNS]
     if unknown:
         raise EngagementDataError(f"unknown outcome(s) {unknown}; choose from {sorted(OUTCOME_COLUMNS)}")
@@ -118,12 +184,12 @@ def study_model_specs(
         raise EngagementDataError(f"unknown covariate(s) {unknown}; choose from {sorted(COVARIATE_COLUMNS)}")
     specs = [
         ModelSpec(f"Model {i}", o, covariates=tuple(covariates), outcome_transform=outcome_transform,
-                  covariate_transform=covariate_transform, groups=tuple(post_groups))
+                  transforms=per_var, units=unit_pairs, groups=tuple(post_groups))
         for i, o in enumerate(outcomes, start=1)
     ]
     if include_comment_model:
         specs.append(ModelSpec(f"Model {len(specs) + 1}", COMMENT_OUTCOME, covariates=tuple(covariates),
-                               covariate_transform=covariate_transform, groups=tuple(comment_groups)))
+                               transforms=per_var, units=unit_pairs, groups=tuple(comment_groups)))
     return specs
 
 
@@ -235,7 +301,8 @@ def build_frame(
                 f"{cov}: no values in the data; {spec.name} is fitted without this covariate."
             )
             continue
-        post_cols[spec.covariate_term(cov)] = _transform(posts[raw].rename(cov), spec.covariate_transform)
+        post_cols[spec.covariate_term(cov)] = (_transform(posts[raw].rename(cov), spec.transform_of(cov))
+                                               / spec.unit_of(cov))
         kept_covariates.append(cov)
     if spec.level == "post":
         raw = OUTCOME_COLUMNS[spec.outcome]

@@ -16,14 +16,15 @@ from pathlib import Path
 import pandas as pd
 
 from helpers.book.run_folder import RunLayout
+from helpers.study import du_gu
 
 CATEGORIES: tuple[str, ...] = ("positive", "neutral", "negative")
 
-#: The study's map-level totals as printed by VOSviewer (links, total link strength).
+#: The study's map-level totals as printed by VOSviewer (links, total link strength;
+#: Results / Semantic network analysis), read from :mod:`helpers.study.du_gu`.
 STUDY_TOTALS: dict[str, dict[str, int]] = {
-    "positive": {"links": 4386, "total_link_strength": 3969},
-    "neutral": {"links": 4847, "total_link_strength": 7617},
-    "negative": {"links": 4846, "total_link_strength": 17795},
+    cat: {"links": du_gu.NETWORK_MAPS[cat]["L"], "total_link_strength": du_gu.NETWORK_MAPS[cat]["TLS"]}
+    for cat in CATEGORIES
 }
 
 

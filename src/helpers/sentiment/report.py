@@ -13,14 +13,13 @@ import numpy as np
 import pandas as pd
 
 from helpers.sentiment.categories import Thresholds, categorize
+from helpers.study import du_gu
 
-#: Test-split metrics reported by Du & Gu for fine-tuned bert-base-chinese.
-STUDY_METRICS = {"mse": 0.047, "mae": 0.038, "r2": 0.953}
-#: Published moments of the scored texts (the study gives M and SD; no range).
-STUDY_DISTRIBUTION = {
-    "posts": {"n": 535, "mean": -0.19, "sd": 0.57},
-    "comments": {"n": 17301, "mean": -0.20, "sd": 0.49},
-}
+#: Test-split metrics reported by Du & Gu for fine-tuned bert-base-chinese (Results / Sentiment analysis).
+STUDY_METRICS = {"mse": du_gu.SENTIMENT_METRICS["MSE"], "mae": du_gu.SENTIMENT_METRICS["MAE"],
+                 "r2": du_gu.SENTIMENT_METRICS["R2"]}
+#: Published range and moments of the scored texts (Results / Sentiment analysis).
+STUDY_DISTRIBUTION = du_gu.SCORE_DISTRIBUTION
 
 
 def study_consistency(mse: float = 0.047, mae: float = 0.038, r2: float = 0.953, sd: float = 0.57) -> dict:
