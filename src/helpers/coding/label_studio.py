@@ -182,7 +182,7 @@ class LabelStudioClient:
 
     Authentication uses a Label Studio access token: a legacy token
     (``Authorization: Token …``) or a personal access token, which is a JWT
-    refresh token exchanged at ``/api/token/refresh`` for a short-lived
+    refresh token exchanged at ``/api/token/refresh/`` for a short-lived
     ``Bearer`` token.
     """
 
@@ -193,7 +193,7 @@ class LabelStudioClient:
         self.timeout = timeout
         self.session = requests.Session()
         if token.count(".") == 2:  # a JWT personal access token
-            reply = self.session.post(f"{self.url}/api/token/refresh", json={"refresh": token}, timeout=timeout)
+            reply = self.session.post(f"{self.url}/api/token/refresh/", json={"refresh": token}, timeout=timeout)
             self._check(reply, "token refresh")
             self.session.headers["Authorization"] = f"Bearer {reply.json()['access']}"
         else:

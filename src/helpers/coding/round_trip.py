@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from helpers.coding.adjudication import DEFAULT_TOLERANCE, inclusion_file, sentiment_file
@@ -77,3 +78,50 @@ def write_chapter_file(coding_set: CodingSet, coded: pd.DataFrame, resolved: pd.
     path.parent.mkdir(parents=True, exist_ok=True)
     frame.to_csv(path, index=False, encoding="utf-8")
     return path
+
+
+def agreement_of_coding_file(coding_file: str | Path, reached_coding: pd.Series | set, *,
+                             pilot_size: int = 100, seed: int = 0) -> pd.DataFrame | None:
+    """Chapter 01's table: kappa with CI on a two-coder ``self_disclosure_coding.csv``, beside the paper.
+
+    Only posts that reached the coding stage count (``reached_coding``: their
+    note ids; a coding file may list more).  A ``pilot`` column in the file
+    marks the pilot posts; without one, a seeded random ``pilot_size`` of the
+    coded posts stands in for it (the paper does not say which 100 it used).
+    Returns ``None`` for a single-coder or already resolved file (nothing to
+    compare).
+    """
+    frame = pd.read_csv(coding_file, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    if not {"note_id", "coder_1", "coder_2"} <= set(frame.columns):
+        return None
+    frame = frame.drop_duplicates("note_id", keep="last")
+    frame = frame.loc[frame["note_id"].isin(set(reached_coding))].reset_index(drop=True)
+    if len(frame) < 2:
+        return None
+    answers = {}
+    for column in ("coder_1", "coder_2"):
+        answers[column] = frame[column].str.strip().str.lower().map(
+            {"1": 1, "1.0": 1, "0": 0, "0.0": 0, "yes": 1, "no": 0, "true": 1, "false": 0})
+        if answers[column].isna().any():
+            row = int(answers[column].isna().to_numpy().argmax()) + 2
+            raise ValueError(f"{coding_file}: column {column} is not 1/0 near line {row}")
+    if "pilot" in frame.columns:
+        pilot = frame["pilot"].str.strip().str.lower().isin({"1", "true", "yes"}).to_numpy()
+    else:
+        rng = np.random.default_rng(seed)
+        pilot = np.zeros(len(frame), dtype=bool)
+        pilot[rng.choice(len(frame), size=min(pilot_size, len(frame)), replace=False)] = True
+    return inclusion_agreement(answers["coder_1"], answers["coder_2"], pilot=pilot)
+
+
+def reached_coding_stage(posts: pd.DataFrame, exclusions: pd.DataFrame) -> set[str]:
+    """Note ids that reached the self-disclosure coding stage of a cleaning run (kept or coded out)."""
+    coded_out = exclusions.loc[(exclusions["kind"] == "post") & (exclusions["stage"] == "self_disclosure"), "id"]
+    return set(posts["note_id"].astype(str)) | set(coded_out.astype(str))
+
+
+def agreement_of_label_file(data: pd.DataFrame, *, n_boot: int = 500, seed: int = 0) -> pd.DataFrame | None:
+    """Chapter 02's table for a two-coder label set (``coder_1``, ``coder_2`` columns), beside the paper."""
+    if not {"coder_1", "coder_2"} <= set(data.columns):
+        return None
+    return score_agreement(data["coder_1"], data["coder_2"], n_boot=n_boot, seed=seed)
