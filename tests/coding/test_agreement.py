@@ -81,6 +81,17 @@ def test_analytic_se_matches_statsmodels_and_the_fce_formula():
     assert est.ci_high - est.ci_low == pytest.approx(2 * 1.959964 * se, rel=1e-5)
 
 
+def test_fast_bootstrap_kappa_equals_sklearn():
+    from sklearn.metrics import cohen_kappa_score
+
+    rng = np.random.default_rng(9)
+    for weights in (None, "linear", "quadratic"):
+        a = rng.integers(0, 5, 200)
+        b = np.clip(a + rng.integers(-1, 2, 200), 0, 4)
+        assert ag._fast_kappa(a, b, 5, weights) == pytest.approx(cohen_kappa_score(a, b, weights=weights),
+                                                                 abs=1e-12)
+
+
 def test_bootstrap_ci_is_close_to_the_analytic_one_for_many_items():
     rng = np.random.default_rng(5)
     a = rng.integers(0, 2, 1500)

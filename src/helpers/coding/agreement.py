@@ -80,6 +80,27 @@ def cohen_kappa(a: Sequence, b: Sequence, weights: str | None = None) -> float:
         return float(cohen_kappa_score(a, b, weights=weights))
 
 
+def _fast_kappa(a: np.ndarray, b: np.ndarray, n_cat: int, weights: str | None) -> float:
+    """Kappa from a bincount confusion matrix of integer codes 0..n_cat-1 (for bootstrap loops).
+
+    Same definition as scikit-learn's (checked in the tests), without its
+    input validation, which dominates the cost of thousands of resamples.
+    """
+    cm = np.bincount(a * n_cat + b, minlength=n_cat * n_cat).reshape(n_cat, n_cat).astype(float)
+    expected = np.outer(cm.sum(axis=1), cm.sum(axis=0)) / cm.sum()
+    idx = np.arange(n_cat)
+    if weights is None:
+        w = (idx[:, None] != idx[None, :]).astype(float)
+    elif weights == "linear":
+        w = np.abs(idx[:, None] - idx[None, :]).astype(float)
+    elif weights == "quadratic":
+        w = ((idx[:, None] - idx[None, :]) ** 2).astype(float)
+    else:
+        raise ValueError(f"weights must be None, 'linear' or 'quadratic', not {weights!r}")
+    denom = float((w * expected).sum())
+    return 1 - float((w * cm).sum()) / denom if denom else float("nan")
+
+
 def kappa_standard_error(a: Sequence, b: Sequence) -> float:
     """Large-sample standard error of kappa (Fleiss, Cohen & Everitt 1969), via statsmodels."""
     from statsmodels.stats.inter_rater import cohens_kappa, to_table
@@ -134,7 +155,9 @@ def kappa_with_ci(a: Sequence, b: Sequence, *, level: float = 0.95, method: str 
         return Estimate(name, kappa, max(-1.0, kappa - z * se), min(1.0, kappa + z * se),
                         f"{level:.0%} large-sample (Fleiss-Cohen-Everitt SE)", len(a))
     if method == "bootstrap":
-        lo, hi = _bootstrap(lambda x, y: cohen_kappa(x, y, weights=weights), [a, b], n_boot, seed, level)
+        cats, codes = np.unique(np.concatenate([a, b]), return_inverse=True)
+        ca, cb = codes[: len(a)], codes[len(a):]
+        lo, hi = _bootstrap(lambda x, y: _fast_kappa(x, y, len(cats), weights), [ca, cb], n_boot, seed, level)
         return Estimate(name, kappa, lo, hi, f"{level:.0%} percentile bootstrap ({n_boot} resamples)", len(a))
     raise ValueError(f"method must be 'analytic' or 'bootstrap', not {method!r}")
 
