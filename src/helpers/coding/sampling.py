@@ -20,6 +20,7 @@ written to a separate file that is never sent out.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +31,7 @@ from helpers.data.privacy import salted_hash
 
 KEY_NAME = "coding_key_PRIVATE.csv"
 ITEMS_NAME = "coding_items.csv"
+META_NAME = "coding_set.json"
 
 
 class SamplingError(ValueError):
@@ -52,6 +54,7 @@ class CodingSet:
         items_path, key_path = folder / ITEMS_NAME, folder / KEY_NAME
         self.items.to_csv(items_path, index=False, encoding="utf-8")
         self.key.to_csv(key_path, index=False, encoding="utf-8")
+        (folder / META_NAME).write_text(json.dumps({"task": self.task, "seed": self.seed, "n": len(self.items)}))
         return items_path, key_path
 
     def source_ids(self, item_ids: pd.Series) -> pd.Series:
@@ -180,14 +183,18 @@ def labelling_set(posts: pd.DataFrame, comments: pd.DataFrame, *, salt: str, siz
     return CodingSet("sentiment", items, key, seed)
 
 
-def read_coding_set(folder: str | Path, task: str) -> CodingSet:
-    """Read a coding set written by :meth:`CodingSet.write` (items and key)."""
+def read_coding_set(folder: str | Path, task: str | None = None) -> CodingSet:
+    """Read a coding set written by :meth:`CodingSet.write` (items, key and its task)."""
     folder = Path(folder)
     for name in (ITEMS_NAME, KEY_NAME):
         if not (folder / name).exists():
             raise SamplingError(f"{folder / name} does not exist: write the coding set first")
+    meta = json.loads((folder / META_NAME).read_text()) if (folder / META_NAME).exists() else {}
+    task = task or meta.get("task")
+    if task not in {"inclusion", "sentiment"}:
+        raise SamplingError(f"{folder}: cannot tell whether this is the inclusion or the sentiment set; pass task")
     items = pd.read_csv(folder / ITEMS_NAME, dtype={"item_id": str, "text": str}, keep_default_na=False)
     key = pd.read_csv(folder / KEY_NAME, dtype=str, keep_default_na=False)
     if "pilot" in items.columns:
         items["pilot"] = items["pilot"].astype(str).str.lower().eq("true")
-    return CodingSet(task, items, key, seed=-1)
+    return CodingSet(task, items, key, seed=int(meta.get("seed", -1)))
