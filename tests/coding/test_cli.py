@@ -21,13 +21,18 @@ def test_cli_round_trip(crawl, tmp_path, monkeypatch, capsys):
         coding_set = read_coding_set(folder)
         assert coding_set.task == task
         truth = truth_for_items(coding_set.key, crawl.truth_posts, truth_comments, task)
-        assert main(["sheets", str(folder)]) == 0
-        sheets = {c: folder / "sheets" / f"{task}_all_{c}.xlsx" for c in ("coder_1", "coder_2")}
-        for i, path in enumerate(sheets.values()):
-            fill_workbook(path, Coder(f"cli-{i}", flip_rate=0.05 * (i + 1), noise_sd=0.1 * (i + 1)), truth, task, 5)
+        stages = ("pilot", "main") if task == "inclusion" else ("all",)  # the pilot first, then the rest
+        sheet_args = []
+        for stage in stages:
+            assert main(["sheets", str(folder), "--stage", stage]) == 0
+            for i, coder in enumerate(("coder_1", "coder_2")):
+                path = folder / "sheets" / f"{task}_{stage}_{coder}.xlsx"
+                fill_workbook(path, Coder(f"cli-{i}", flip_rate=0.05 * (i + 1), noise_sd=0.1 * (i + 1)), truth,
+                              task, 5)
+                sheet_args.append(f"--sheet={coder}={path}")
         assert main(["label-studio", str(folder)]) == 0
         assert (folder / "label_studio_tasks.json").exists()
-        assert main(["agree", str(folder), *[f"--sheet={c}={p}" for c, p in sheets.items()]]) == 0
+        assert main(["agree", str(folder), *sheet_args]) == 0
         printed = capsys.readouterr().out
         assert "paper_value" in printed and "disagreements written" in printed
         assert main(["resolve", str(folder), str(tmp_path / "raw")]) == 2  # adjudication not filled yet

@@ -91,7 +91,12 @@ def _label_studio(args) -> int:
 def _agree(args) -> int:
     coding_set = read_coding_set(args.set)
     folder = Path(args.set)
-    sheets = _pairs(args.sheet, "--sheet")
+    sheets: dict[str, list[str]] = {}
+    for value in args.sheet or []:
+        coder, _, path = value.partition("=")
+        if not path:
+            raise SystemExit(f"--sheet must look like CODER=PATH, not {value!r}")
+        sheets.setdefault(coder, []).append(path)
     if bool(sheets) == bool(args.export):
         raise SystemExit("give either --sheet coder_1=PATH --sheet coder_2=PATH or --export PATH")
     if sheets:
@@ -152,7 +157,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=_label_studio)
     p = sub.add_parser("agree", help="read answers, print agreement, write the adjudication sheet")
     p.add_argument("set")
-    p.add_argument("--sheet", action="append", help="CODER=PATH of a returned sheet (repeat)")
+    p.add_argument("--sheet", action="append", help="CODER=PATH of a returned sheet (repeat; several per coder "
+                                                    "for the pilot and main stages)")
     p.add_argument("--export", help="Label Studio JSON export")
     p.add_argument("--annotator", action="append", help="LABEL_STUDIO_USER_ID=CODER (repeat)")
     p.add_argument("--stage", default="all", choices=["all", "pilot", "main"])

@@ -210,21 +210,33 @@ def read_coder_sheet(path: str | Path, *, task: str) -> pd.DataFrame:
                          "comment": np.asarray(comment, dtype=object) if len(frame) else []})
 
 
-def collect_sheets(sheets: dict[str, str | Path], items: pd.DataFrame, *, task: str,
+def collect_sheets(sheets: dict[str, str | Path | list], items: pd.DataFrame, *, task: str,
                    require_complete: bool = True) -> pd.DataFrame:
-    """Join returned sheets into ``item_id, <coder>...``; checks ids against the coding set."""
+    """Join returned sheets into ``item_id, <coder>...``; checks ids against the coding set.
+
+    A coder may have several sheets (e.g. the pilot and the main stage): pass a list of paths.
+    """
     out = items[["item_id"]].copy()
     known = set(items["item_id"])
-    for coder, path in sheets.items():
-        answers = read_coder_sheet(path, task=task)
-        unknown = sorted(set(answers["item_id"]) - known)
-        if unknown:
-            raise SheetError(f"{Path(path).name}: {len(unknown)} item ids are not in the coding set "
-                             f"(first {unknown[0]!r}); was the id column edited, or is it another set's sheet?")
+    for coder, paths in sheets.items():
+        paths = paths if isinstance(paths, list | tuple) else [paths]
+        parts = []
+        for path in paths:
+            part = read_coder_sheet(path, task=task)
+            unknown = sorted(set(part["item_id"]) - known)
+            if unknown:
+                raise SheetError(f"{Path(path).name}: {len(unknown)} item ids are not in the coding set "
+                                 f"(first {unknown[0]!r}); was the id column edited, or is it another set's sheet?")
+            parts.append(part)
+        answers = pd.concat(parts, ignore_index=True)
+        twice = answers["item_id"].duplicated()
+        if twice.any():
+            raise SheetError(f"{coder}: item {answers.loc[twice, 'item_id'].iloc[0]!r} is on two of the sheets given")
         absent = known - set(answers["item_id"])
         blank = int(answers["answer"].isna().sum())
         if require_complete and (absent or blank):
-            raise SheetError(f"{Path(path).name}: {len(absent)} items missing and {blank} answers blank; "
+            names = ", ".join(Path(p).name for p in paths)
+            raise SheetError(f"{names}: {len(absent)} items missing and {blank} answers blank; "
                              "complete the sheet or pass require_complete=False")
         out[coder] = out["item_id"].map(answers.set_index("item_id")["answer"])
     return out
