@@ -51,6 +51,11 @@ def test_labelling_set_proportional_equal_and_explicit(crawl):
     explicit = labelling_set(crawl.posts, crawl.comments, salt=SALT, size=90, seed=2,
                              allocation={"post": 30, "comment": 60})
     assert explicit.items["kind"].value_counts().to_dict() == {"comment": 60, "post": 30}
+    shares = labelling_set(crawl.posts, crawl.comments, salt=SALT, size=100, seed=2,
+                           allocation={"post": 0.25, "comment": 0.75})
+    assert shares.items["kind"].value_counts().to_dict() == {"comment": 75, "post": 25}
+    with pytest.raises(SamplingError, match="add up to 90, not to size=100"):
+        labelling_set(crawl.posts, crawl.comments, salt=SALT, size=100, allocation={"post": 30, "comment": 60})
     simple = labelling_set(crawl.posts, crawl.comments, salt=SALT, size=120, seed=2, strata=None)
     assert len(simple.items) == 120 and set(simple.items["stratum"]) == {"all"}
     again = labelling_set(crawl.posts, crawl.comments, salt=SALT, size=300, seed=2)
@@ -61,7 +66,8 @@ def test_labelling_set_errors_are_clear(crawl):
     with pytest.raises(SamplingError, match="pool has only"):
         labelling_set(crawl.posts, crawl.comments, salt=SALT, size=10**7)
     with pytest.raises(SamplingError, match="more texts than some strata hold"):
-        labelling_set(crawl.posts, crawl.comments, salt=SALT, size=100, allocation={"post": 10**5, "comment": 1})
+        labelling_set(crawl.posts, crawl.comments, salt=SALT, size=len(crawl.posts) + 2,
+                      allocation={"post": len(crawl.posts) + 1, "comment": 1})
     with pytest.raises(SamplingError, match="do not exist"):
         labelling_set(crawl.posts, crawl.comments, salt=SALT, size=10, allocation={"video": 10})
     with pytest.raises(SamplingError, match="lacks column"):

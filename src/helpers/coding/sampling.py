@@ -125,6 +125,9 @@ def _allocate(sizes: pd.Series, total: int, allocation: str | dict) -> pd.Series
             weights = values / values.sum()
         else:  # counts
             counts = values.round().astype(int)
+            if int(counts.sum()) != total:
+                raise SamplingError(f"the allocation's counts add up to {int(counts.sum())}, not to size={total}; "
+                                    "make them agree (or give shares that sum to 1)")
             return counts
     elif allocation == "proportional":
         weights = sizes / sizes.sum()
