@@ -45,14 +45,22 @@ class Coding:
 
 
 def cohen_kappa(a: np.ndarray, b: np.ndarray) -> float:
-    """Cohen's kappa for two binary codings: (p_o − p_e) / (1 − p_e)."""
+    """Cohen's kappa for two binary codings, computed by scikit-learn's ``cohen_kappa_score``.
+
+    When both coders used one and the same category throughout, chance
+    agreement is 1 and kappa is 0/0 (scikit-learn returns NaN); that case is
+    reported as 1.0, perfect agreement, as before.  A hand-written formula is
+    kept only in the tests, as a cross-check.
+    """
+    from sklearn.metrics import cohen_kappa_score
+
     a = np.asarray(a, dtype=int)
     b = np.asarray(b, dtype=int)
     if len(a) == 0 or len(a) != len(b):
         raise ValueError("kappa needs two codings of the same, non-empty set of items")
-    p_o = float(np.mean(a == b))
-    p_e = float(np.mean(a) * np.mean(b) + (1 - np.mean(a)) * (1 - np.mean(b)))
-    return 1.0 if p_e == 1.0 else (p_o - p_e) / (1 - p_e)
+    if np.array_equal(a, b) and len(np.unique(a)) == 1:
+        return 1.0
+    return float(cohen_kappa_score(a, b))
 
 
 def _binary(column: pd.Series, name: str, path: Path) -> pd.Series:
