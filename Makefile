@@ -14,8 +14,11 @@ setup:
 book: setup
 	$(PY) -m helpers book --scale $(SCALE) --seed $(SEED)
 
+# Label Studio, when set-up installed it (XHS_WITH_LABEL_STUDIO=1), runs the live coding tests.
+LABEL_STUDIO_BIN ?= $(wildcard $(CURDIR)/.venv-label-studio/bin/label-studio)
+
 test: setup
-	XHS_REQUIRE_R=1 $(PY) -m pytest -q
+	XHS_REQUIRE_R=1 LABEL_STUDIO_BIN="$(LABEL_STUDIO_BIN)" $(PY) -m pytest -q
 
 lint: setup
 	$(VENV)/bin/ruff check src tests benchmarks tools notebooks/*.py

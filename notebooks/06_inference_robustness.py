@@ -40,22 +40,19 @@
 # the real ones.
 
 # %% tags=["remove-cell"]
-# On Google Colab only: fetch the project and install it (R's lme4 stack included).
-# Elsewhere this cell does nothing.
-import os
+# On Google Colab only: fetch the project and install it (R's lme4 stack included) with
+# helpers.book.colab.setup_colab. Elsewhere this cell does nothing.
 import subprocess
 import sys
 
 if "google.colab" in sys.modules:
     REPO = "/content/xhs-depression-book"
-    if not os.path.exists(REPO):
-        subprocess.run(
-            f"git clone -q https://github.com/xhs-depression-book/xhs-depression-book {REPO}"
-            f" && bash {REPO}/scripts/colab_setup.sh",
-            shell=True,
-            check=True,
-        )
-    os.chdir(REPO)  # every time: a restarted runtime starts in /content
+    subprocess.run(f"test -d {REPO} || git clone -q https://github.com/xhs-depression-book/xhs-depression-book {REPO}",
+                   shell=True, check=True)
+    sys.path.insert(0, f"{REPO}/src")
+    from helpers.book.colab import setup_colab
+
+    setup_colab(REPO)
 
 # %% tags=["parameters"]
 run_dir = "_build/run"
@@ -97,6 +94,12 @@ curve_map_min_occurrences = "2,3,5"
 curve_map_categories = "study_bands,terciles"  # how posts are split into negative and positive
 
 # %% tags=["remove-cell"]
+# Opened on its own on Colab, a chapter first runs the earlier chapters it reads from.
+from helpers.book.colab import prepare_chapter
+
+prepare_chapter("06_inference_robustness", run_dir, scale=scale, seed=seed)
+
+# %% tags=["remove-cell"]
 # Opened on its own on Colab, the chapter first runs chapters 01 and 02, which it reads from.
 from helpers.book.colab import missing_upstream, on_colab
 
@@ -116,6 +119,7 @@ import pandas as pd
 from IPython.display import Markdown, display
 
 from helpers.book.figures import use_notebook_renderer
+from helpers.book.results_schema import InferenceResults
 from helpers.book.run_folder import RunLayout
 from helpers.engagement import measurement_error as me
 from helpers.engagement import power as pw
@@ -536,7 +540,7 @@ if not curve_summary.empty:
         else f"{r.model} ({r.outcome}) cannot tell" for r in curve_summary.itertuples()) + ".")
 display(Markdown("\n".join(lines) if lines else "Nothing was run (see `sections`)."))
 
-# %%
+# %% tags=["remove-output"]
 if calibration is not None:
     results["calibration"] = {k: float(v) for k, v in calibration.summary().items()}
 METHOD_KEYS = {"naive": "naive", "regression calibration": "rc", "SIMEX": "simex",
@@ -567,5 +571,5 @@ if not curve_summary.empty:
                                              for r in curve_summary.itertuples()}
     results["curve_specifications"] = {r.outcome: int(r.fitted) for r in curve_summary.itertuples()}
 results["chapter_seconds"] = round(time.perf_counter() - chapter_started, 1)
+results = InferenceResults(**results)
 layout.write_results("06_inference_robustness", results)
-results

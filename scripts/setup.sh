@@ -12,6 +12,20 @@ PY=${PYTHON:-python3}
 STAMP=$VENV/.setup-stamp
 HASH=$(cat requirements.txt scripts/setup.sh scripts/r_packages.txt pyproject.toml scripts/r-report-stub/DESCRIPTION | sha256sum | cut -c1-16)
 
+# Optional: Label Studio in a venv of its own (its numpy/pyarrow pins clash with ours), for
+# the live human-coding round-trip tests. CI sets XHS_WITH_LABEL_STUDIO=1; about 1 GB.
+install_label_studio() {
+  local lsvenv=$ROOT/.venv-label-studio lshash
+  lshash=$(sha256sum requirements-label-studio.txt | cut -c1-16)
+  if [ -f "$lsvenv/.setup-stamp" ] && [ "$(cat "$lsvenv/.setup-stamp")" = "$lshash" ]; then return 0; fi
+  echo "[setup] Label Studio venv $lsvenv"
+  [ -x "$lsvenv/bin/python" ] || $PY -m venv "$lsvenv"
+  "$lsvenv/bin/python" -m pip install -q --upgrade pip
+  "$lsvenv/bin/python" -m pip install -q -r requirements-label-studio.txt
+  echo "$lshash" > "$lsvenv/.setup-stamp"
+}
+if [ "${XHS_WITH_LABEL_STUDIO:-0}" = 1 ]; then install_label_studio; fi
+
 if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$HASH" ]; then
   exit 0
 fi

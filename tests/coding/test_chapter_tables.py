@@ -36,7 +36,7 @@ def test_chapter_01_table_uses_only_posts_that_reached_coding(crawl, tmp_path):
     marked.to_csv(tmp_path / "marked.csv", index=False)
     assert agreement_of_coding_file(tmp_path / "marked.csv", reached).loc["inclusion (pilot)", "n"] == 10
     # a resolved single-column file has nothing to compare
-    marked[["note_id", "include"]].to_csv(tmp_path / "resolved.csv", index=False)
+    marked.assign(include=marked["coder_1"])[["note_id", "include"]].to_csv(tmp_path / "resolved.csv", index=False)
     assert agreement_of_coding_file(tmp_path / "resolved.csv", reached) is None
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import jieba
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -153,17 +152,6 @@ def test_audience_members_recur_and_creators_post_several(small_run):
     assert result.posts["creator_id"].value_counts().max() > 1
 
 
-def test_theme_words_are_single_jieba_tokens_and_disjoint_from_sentiment():
-    sentiment_tokens = {t for phrases in g.SENTIMENT_LEXICON.values() for p in phrases for t in jieba.lcut(p)}
-    for theme, words in g.THEMES.items():
-        assert 40 <= len(words) <= 80, theme
-        for word in words:
-            assert jieba.lcut(word) == [word], word
-            assert word not in sentiment_tokens, word
-    all_words = [w for words in g.THEMES.values() for w in words]
-    assert len(all_words) == len(set(all_words))
-
-
 def test_comment_themes_are_recoverable_from_tokens(small_run):
     _, corpus, result = small_run
     truth = corpus.truth_comments.set_index("comment_id")
@@ -199,18 +187,6 @@ def test_sentiment_moments_ranges_and_categories_near_the_study():
         assert abs(per_post[cat] / rate - 1) < 0.2, (cat, per_post[cat], rate)
 
 
-def test_sentiment_phrases_track_the_latent_score():
-    labels = generate(scale=0.05, seed=9).labels
-    levels = {p: lvl for lvl, phrases in g.SENTIMENT_LEXICON.items() for p in phrases}
-    lexicon = sorted(levels, key=len, reverse=True)
-    est = []
-    for text in labels["text"]:
-        found = [levels[p] for p in lexicon if p in text]
-        est.append(np.mean(found) if found else 0.0)
-    score = labels[["coder_1", "coder_2"]].mean(axis=1)
-    assert np.corrcoef(est, score)[0, 1] > 0.9
-
-
 def test_synth_cli_writes_the_export(tmp_path, capsys):
     from helpers.synth.xhs_corpus import main
 
@@ -223,18 +199,14 @@ def test_synth_cli_writes_the_export(tmp_path, capsys):
 
 
 @pytest.mark.slow
-def test_full_scale_reproduces_the_study_counts_quickly(tmp_path):
-    import time
-
-    started = time.perf_counter()
+def test_full_scale_reproduces_the_study_counts(tmp_path):
+    """Sizes at the study's scale (its speed is measured by benchmarks/data_cleaning_speed.py)."""
     write(generate(scale=1.0, seed=20241111), tmp_path / "raw")
     result = clean_export(tmp_path / "raw", CleaningConfig(coding_file=tmp_path / "raw" / "self_disclosure_coding.csv",
                                                            salt="x"))
-    seconds = time.perf_counter() - started
     assert result.flow["posts"]["raw"] == 2182 and result.flow["comments"]["raw"] == 122212
     assert abs(result.flow["posts"]["final"] / 535 - 1) < 0.10
     assert abs(result.flow["comments"]["final"] / 17301 - 1) < 0.15
-    assert seconds < 90, f"synth + clean at scale 1 took {seconds:.0f} s"
 
 
 def test_clear_truth_removes_only_truth_files(tmp_path):
