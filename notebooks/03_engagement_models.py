@@ -110,8 +110,6 @@ from helpers.book.figures import use_notebook_renderer
 from helpers.book.run_folder import RunLayout
 from helpers.book.runner import project_root
 from helpers.engagement.data import (
-    EngagementDataError,
-    build_frame,
     load_comments,
     load_posts,
     parse_transforms,
@@ -127,7 +125,7 @@ from helpers.engagement.paper_comparison import (
     forest_figure,
     verdict_counts,
 )
-from helpers.engagement.random_slopes import select_random_slopes
+from helpers.engagement.random_slopes import select_slopes_for_models
 from helpers.engagement.recovery import (
     coverage_from_sweep,
     read_truth,
@@ -195,28 +193,10 @@ evidence.assign(term=evidence["term"].map(du_gu.TERMS)).pivot(
 # estimated at zero or a correlation at ±1) and convergence warnings are listed, not hidden.
 
 # %%
-selected_specs, slope_tables, slope_notes = [], [], []
-for spec in specs:
-    if not select_slopes:
-        forced = [g for g in as_list(fixed_slopes) if g in spec.groups]
-        selected_specs.append(spec.with_slopes(forced))
-        continue
-    try:
-        frame = build_frame(spec, posts, comments if spec.level == "comment" else None, min_groups=min_groups)
-        selection = select_random_slopes(frame, criterion=slope_criterion, alpha=alpha,
-                                         reject_singular=reject_singular_slopes)
-    except EngagementDataError as exc:
-        slope_notes.append(f"{spec.name}: slope selection skipped — {exc}")
-        selected_specs.append(spec)
-        continue
-    except Exception as exc:  # an lme4 error on this model; report it and keep intercepts only
-        slope_notes.append(f"{spec.name}: slope selection failed — {exc}")
-        selected_specs.append(spec)
-        continue
-    selected_specs.append(spec.with_slopes(selection.spec.slopes))
-    slope_tables.append(selection.table)
-    slope_notes.extend(selection.notes)
-slope_table = pd.concat(slope_tables, ignore_index=True) if slope_tables else pd.DataFrame()
+slopes = select_slopes_for_models(specs, posts, comments, select=select_slopes, fixed_slopes=as_list(fixed_slopes),
+                                  min_groups=min_groups, criterion=slope_criterion, alpha=alpha,
+                                  reject_singular=reject_singular_slopes)
+selected_specs, slope_table, slope_notes = slopes.specs, slopes.table, slopes.notes
 for note in slope_notes:
     print(note)
 if not slope_table.empty:

@@ -6,6 +6,7 @@ from helpers.book.results_schema import (
     CNSDResults,
     DataCleaningResults,
     EngagementResults,
+    InferenceResults,
     SemanticNetworkResults,
     SentimentResults,
 )
@@ -25,34 +26,62 @@ def sentiment(**changes) -> SentimentResults:
         learning_rate=5e-5, train_steps=60, steps_per_second=0.82, posts_mean=-0.07, posts_sd=0.56,
         comments_mean=-0.19, comments_sd=0.52,
         category_counts={"posts": {"positive": 8, "neutral": 2, "negative": 2, "uncategorized": 15},
-                         "comments": {"positive": 267, "neutral": 79, "negative": 10, "uncategorized": 509}},
+                         "comments_by_post_category": {"positive": 283, "neutral": 37, "negative": 96,
+                                                       "uncategorized": 449},
+                         "comments_own": {"positive": 267, "neutral": 79, "negative": 10, "uncategorized": 509}},
         truth_r2={"posts": 0.93, "comments": 0.94},
         transfer={"chnsenticorp_hotel": {"auc": 0.875, "accuracy": 0.697}},
         timings_s={"fine_tune_s": 79.6, "chapter_s": 115.3},
+        schedule="quick", method="finetune", threshold_rule="fixed",
+        thresholds_used={"negative": -0.79, "positive": 0.79},
+        calibration={"method": "isotonic", "test_slope_before": 0.8, "test_slope_after": 1.0},
+        real_text={"set": "chnsenticorp_hotel", "n": 0, "unavailable": "not on this machine"},
     )
     return SentimentResults(**{**values, **changes})
 
 
-def engagement(likes=-0.31, comments=-0.22, fav_p=0.48, share_p=0.8, cs=0.19, cs_p=0.017,
-               likes_p=0.001, comments_p=0.01, **changes) -> EngagementResults:
+#: The four terms of each engagement model (helpers.study.du_gu.TERM_UNITS).
+TERMS = ("post_sentiment", "post_length", "days_since_post", "fans")
+
+
+def _per_term(values: dict[str, float | None], other=0.0) -> dict[str, dict[str, object]]:
+    """outcome -> term table: ``values`` on post_sentiment, ``other`` on the other terms."""
+    return {o: {t: (v if t == "post_sentiment" else other) for t in TERMS} for o, v in values.items()}
+
+
+def recovery(covered: dict[str, bool | None], planted: dict[str, float] | None = None) -> dict[str, object]:
+    """A recovery table (helpers.engagement.recovery.recovery_results) covering as told on post_sentiment."""
+    planted = planted or {o: -0.36 for o in covered}
+    known = [c for c in covered.values() if c is not None]
+    return {"covered": _per_term(covered, other=True), "estimate": _per_term(planted, other=0.0),
+            "planted": _per_term(planted, other=0.0), "n_compared": len(known), "n_covered": sum(known)}
+
+
+def engagement(likes=-1.24, comments=-0.66, fav_p=0.48, share_p=0.8, cs=0.17, cs_p=0.017,
+               likes_p=0.001, comments_p=0.01, half_width=0.2, **changes) -> EngagementResults:
+    """Chapter 03 on a real export by default; ``synthetic=True, recovery=...`` for a synthetic run."""
+    raw = {"likes": likes, "favorites": 0.29, "shares": -0.07, "comments": comments, "comment_sentiment": cs}
+    p = {"likes": likes_p, "favorites": fav_p, "shares": share_p, "comments": comments_p, "comment_sentiment": cs_p}
     values = dict(
-        scale=0.05, seed=7, sentiment_source="estimated", n_posts=27, n_comments=865,
+        scale=0.05, seed=7, synthetic=False, sentiment_source="estimated", n_posts=27, n_comments=865,
+        coefficient_scale="raw", transforms={"likes": "ln(x + 1)", "post_length": "x / 100"},
         fit_seconds_all_models=1.58, models_fitted=5, models_singular=1,
         random_slopes_kept={f"Model {i}": [] for i in range(1, 6)},
-        post_sentiment_raw={"likes": likes * 4, "favorites": 0.29, "shares": -0.07, "comments": comments * 3,
-                            "comment_sentiment": cs * 0.9},
-        post_sentiment_std={"likes": likes, "favorites": 0.09, "shares": -0.05, "comments": comments,
-                            "comment_sentiment": cs},
-        post_sentiment_p={"likes": likes_p, "favorites": fav_p, "shares": share_p, "comments": comments_p,
-                          "comment_sentiment": cs_p},
+        post_sentiment_raw=raw, post_sentiment_p=p,
+        comparison={"estimate": _per_term(raw), "se": _per_term({o: half_width / 1.96 for o in raw}),
+                    "p": _per_term(p, other=0.5),
+                    "ci_low": _per_term({o: None if v is None else v - half_width for o, v in raw.items()}),
+                    "ci_high": _per_term({o: None if v is None else v + half_width for o, v in raw.items()}),
+                    "verdict": _per_term({o: "consistent with the study" for o in raw}, other="cannot tell")},
+        verdict_counts={"consistent with the study": 5, "cannot tell": 15},
         negbin_agreement={"likes": True, "favorites": False, "shares": True, "comments": False},
-        mixedlm_max_abs_diff=4.6e-6, closest_scaling_to_paper="standardised",
-        recovery_covered={"likes (estimated)": True, "likes (latent)": False},
+        mixedlm_max_abs_diff=4.6e-6,
     )
     return EngagementResults(**{**values, **changes})
 
 
-def semantic_networks(ari_positive=1.0, ari_negative=0.9, **changes) -> SemanticNetworkResults:
+def semantic_networks(ari_positive=0.3, ari_negative=0.25, separated_positive=True, separated_negative=True,
+                      **changes) -> SemanticNetworkResults:
     one_map = {"comments": 283, "terms": 100, "clusters": 3, "links": 3244, "total_link_strength": 16074.0,
                "total_link_strength_fractional": 1509.5, "study_links": 4386,
                "study_total_link_strength": 3969, "seconds": 0.78}
@@ -63,8 +92,10 @@ def semantic_networks(ari_positive=1.0, ari_negative=0.9, **changes) -> Semantic
         skipped_categories={"neutral": "37 comments (< min_comments = 50)"},
         consistency=[{"map A": "positive", "map B": "negative", "shared_terms": 63, "ari": 0.328,
                       "nmi": 0.446, "mean_best_jaccard": 0.433}],
-        theme_recovery={"positive": {"n_terms": 41, "ari": ari_positive, "nmi": 1.0},
-                        "negative": {"n_terms": 41, "ari": ari_negative, "nmi": 0.87}},
+        theme_recovery={"positive": {"n_terms": 41, "ari": ari_positive, "nmi": 0.5, "ari_theme_terms": 1.0,
+                                     "n_theme_terms": 12, "themes_separated": separated_positive},
+                        "negative": {"n_terms": 41, "ari": ari_negative, "nmi": 0.45, "ari_theme_terms": 0.9,
+                                     "n_theme_terms": 11, "themes_separated": separated_negative}},
         glossary_coverage=0.973,
     )
     return SemanticNetworkResults(**{**values, **changes})
@@ -72,15 +103,34 @@ def semantic_networks(ari_positive=1.0, ari_negative=0.9, **changes) -> Semantic
 
 def cnsd(**changes) -> CNSDResults:
     values = dict(
-        scale=0.05, seed=7, synthetic=True, users=24, posts=1054, n_min=3, module1_examples=36, lora_ran=True,
-        lora_final_loss=6.95, module2_backend="lexicon-rules", module2_labels_proposed=846,
-        module2_labels_verified=27, module2_parse_failures=0, module2_answer_accuracy=0.75,
-        generation={"Module II (lexicon-rules)": {"BLEU": 0.542, "ROUGE-1": 0.632, "BERTScore": 0.951}},
-        classification={"TF-IDF + logistic regression": {"accuracy": 0.792, "precision": 0.889,
-                                                         "recall": 0.667, "F1": 0.762}},
+        scale=0.05, seed=7, synthetic=True, tokenizer="jieba", users_loaded=40, users_selected=24, posts=1054,
+        gold_users=8, test_users=16, n_min=3, module1_examples=36, lora_ran=True, lora_final_loss=6.95,
+        module2_backend="lexicon-rules",
+        module2_counts={"labels proposed": 846, "labels verified": 27, "unparseable verifications": 0},
+        temperature=0.7,
+        verification={"precision before": 0.61, "precision after": 0.75, "labels after": 27},
+        generation_test={"Module II (lexicon-rules)": {"BLEU": 0.542, "ROUGE-1": 0.632, "BERTScore": 0.951}},
+        generation_gold={"Module II (lexicon-rules)": {"BLEU": 0.5, "ROUGE-1": 0.6, "BERTScore": None}},
+        classification_test={"TF-IDF + logistic regression": {"accuracy": 0.792, "precision": 0.889,
+                                                              "recall": 0.667, "F1": 0.762}},
+        classification_gold_cv={"TF-IDF + logistic regression": {"F1": 0.7, "accuracy": None}},
         timings_s={"data": 0.1, "total": 15.7},
     )
     return CNSDResults(**{**values, **changes})
 
 
-ALL = (data_cleaning, sentiment, engagement, semantic_networks, cnsd)
+def inference(**changes) -> InferenceResults:
+    values = dict(
+        scale=0.05, seed=7, synthetic=True, sections=["curve", "measurement", "power"], chapter_seconds=42.0,
+        calibration={"pairs": 151.0, "r2": 0.84, "slope": 0.93},
+        post_sentiment_std={"likes.naive": -0.21, "likes.rc": -0.3, "likes.latent": -0.33},
+        covers_planted={"likes.naive": False, "likes.rc": True, "likes.latent": True},
+        coverage={"likes.naive": 0.6, "likes.rc": 0.93}, coverage_seeds=20,
+        power_post_sentiment={"likes.n27.c30.r2_0.8": 0.31, "likes.n300.c30.r2_0.8": 0.97}, power_designs=2,
+        map_share_same_sign_as_study={"ari": 0.8, "tls": None},
+        curve_share_matching_paper={"likes": 0.7, "comments": None}, curve_specifications={"likes": 24},
+    )
+    return InferenceResults(**{**values, **changes})
+
+
+ALL = (data_cleaning, sentiment, engagement, semantic_networks, cnsd, inference)

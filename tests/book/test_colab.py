@@ -52,9 +52,10 @@ def test_ensure_upstream_runs_only_what_is_missing(tmp_path, monkeypatch):
 
 def test_every_notebook_carries_the_colab_cells_defined_in_the_library(project_root):
     from helpers.book.colab import colab_cell_problems
+    from helpers.book.run_folder import STEPS as BOOK_STEPS
 
     notebooks = sorted((project_root / "notebooks").glob("[0-9][0-9]_*.py"))
-    assert len(notebooks) == 5
+    assert [nb.stem for nb in notebooks] == list(BOOK_STEPS)  # every chapter, none forgotten
     problems = [p for nb in notebooks for p in colab_cell_problems(nb)]
     assert not problems, "\n".join(problems) + "\nfix: python -c 'from helpers.book.colab import sync_colab_cells; ...'"
 

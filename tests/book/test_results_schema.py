@@ -45,11 +45,84 @@ def _fields(cls: type[StepResults]) -> tuple[set[str], set[str]]:
     return declared, required
 
 
-def _results_cell(step: str):
+def _code_cells(step: str):
     nb = jupytext.read(PROJECT / "notebooks" / f"{step}.py")
-    cells = [c for c in nb.cells if c.cell_type == "code" and "write_results" in c.source]
+    return [c for c in nb.cells if c.cell_type == "code"]
+
+
+def _results_cell(step: str):
+    cells = [c for c in _code_cells(step) if "write_results" in c.source]
     assert len(cells) == 1, f"{step}: expected one cell calling write_results, found {len(cells)}"
     return cells[0]
+
+
+#: Calls that pass a dict through with the same keys (JSON-safe copies).
+PASS_THROUGH = {"json.loads", "json.dumps", "chapter.results_summary", "results_summary"}
+
+
+def _dict_keys(node: ast.expr, step: str, names: dict[str, set[str]]) -> set[str]:
+    """The keys of the dict expression ``node`` builds, as far as the source says them exactly.
+
+    Understands ``dict(a=...)``, ``{"a": ...}``, a name bound to one of those earlier (with
+    ``name["b"] = ...`` additions), and JSON-safe copies of them (``json.loads(json.dumps(...))``,
+    ``chapter.results_summary(...)``).  Anything else fails: the test must be able to read it.
+    """
+    if isinstance(node, ast.Call):
+        func = ast.unparse(node.func)
+        if func in PASS_THROUGH and node.args:
+            return _dict_keys(node.args[0], step, names)
+        if func == "dict" and not node.args:
+            assert all(k.arg is not None for k in node.keywords), f"{step}: no ** inside dict(...) of the results"
+            return {k.arg for k in node.keywords}
+    if isinstance(node, ast.Dict):
+        assert all(isinstance(k, ast.Constant) and isinstance(k.value, str) for k in node.keys), \
+            f"{step}: the results dict must spell its keys out (no ** or computed keys)"
+        return {k.value for k in node.keys}
+    if isinstance(node, ast.Name) and node.id in names:
+        return names[node.id]
+    raise AssertionError(f"{step}: cannot read the results fields from {ast.unparse(node)[:80]!r}; fill the "
+                         "schema by keyword, from a dict literal, or from a name bound to one")
+
+
+def _bindings_before(step: str, stop: ast.AST, cells_trees: list[ast.Module]) -> dict[str, set[str]]:
+    """Keys of every ``name = {...}`` / ``name["key"] = ...`` in source order, up to ``stop``."""
+    names: dict[str, set[str]] = {}
+    for tree in cells_trees:
+        for node in sorted((n for n in ast.walk(tree) if isinstance(n, ast.Assign)),
+                           key=lambda n: (n.lineno, n.col_offset)):
+            if node is stop:
+                return names
+            target = node.targets[0]
+            if isinstance(target, ast.Name):
+                try:
+                    names[target.id] = _dict_keys(node.value, step, names)
+                except AssertionError:
+                    names.pop(target.id, None)  # rebound to something that is not a results dict
+            elif (isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name)
+                  and target.value.id in names and isinstance(target.slice, ast.Constant)):
+                names[target.value.id].add(target.slice.value)
+    raise AssertionError(f"{step}: the results cell was not found among the notebook's cells")
+
+
+def _parse(cell) -> ast.Module | None:
+    try:
+        return ast.parse(cell.source)
+    except SyntaxError:  # a cell with IPython magics: it cannot build the results dict
+        return None
+
+
+def _given_fields(step: str, cls: type[StepResults], built: ast.Assign, tree: ast.Module) -> set[str]:
+    """Fields the results cell (``tree``) passes to ``cls(...)``: keywords and the keys of ``**`` dicts."""
+    call = built.value
+    assert isinstance(call, ast.Call) and not call.args, f"{step}: fill {cls.__name__} by keyword, not by position"
+    cells = _code_cells(step)
+    index = next(i for i, c in enumerate(cells) if "write_results" in c.source)
+    trees = [t for t in (_parse(c) for c in cells[:index]) if t is not None] + [tree]
+    names = _bindings_before(step, built, trees)
+    given: set[str] = set()
+    for keyword in call.keywords:
+        given |= {keyword.arg} if keyword.arg is not None else _dict_keys(keyword.value, step, names)
+    return given
 
 
 def test_every_step_has_a_schema():
@@ -68,10 +141,7 @@ def test_notebook_fills_its_schema(step):
     built = [n for n in ast.walk(tree) if isinstance(n, ast.Assign) and isinstance(n.value, ast.Call)
              and isinstance(n.value.func, ast.Name) and n.value.func.id == cls.__name__]
     assert len(built) == 1, f"{step}: the results cell must build one {cls.__name__}(...)"
-    call = built[0].value
-    assert not call.args and all(k.arg is not None for k in call.keywords), \
-        f"{step}: fill {cls.__name__} by keyword (no positional or ** arguments), so this test can read it"
-    given = {k.arg for k in call.keywords}
+    given = _given_fields(step, cls, built[0], tree)
     declared, required = _fields(cls)
     assert not (given - declared - {"extra"}), f"{step}: fields not in the schema: {given - declared}"
     assert not (required - given), f"{step}: required fields not filled: {required - given}"
@@ -147,7 +217,7 @@ def test_wrong_types_fail_and_nested_tables_are_checked():
 
 def test_extra_keys_are_kept_written_and_reported(tmp_path):
     values = {**results_examples.engagement().as_dict(), "new_number": 3.5}
-    values["post_sentiment_std"] = {**values["post_sentiment_std"]}
+    values["post_sentiment_raw"] = {**values["post_sentiment_raw"]}
     with pytest.warns(UserWarning, match="new_number"):
         obj = validate("03_engagement_models", values)
     assert obj.extra == {"new_number": 3.5} and obj.unknown_keys() == ["new_number"]

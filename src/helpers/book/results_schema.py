@@ -188,8 +188,8 @@ class DataCleaningResults(StepResults):
     n_creators: int
     n_audience: int
     n_import_problems: int
-    expected_posts: int | None = None  # synthetic runs: what the generator expects to survive
-    expected_comments: int | None = None
+    expected_posts: float | None = None  # synthetic runs: what the generator expects to survive
+    expected_comments: float | None = None
     posts_vs_study_percent: float | None = None  # synthetic runs: kept posts against the study's, scaled
     comments_vs_study_percent: float | None = None
     kappa_planned: float | None = None  # synthetic runs: the coders' planned agreement
@@ -434,11 +434,42 @@ class CNSDResults(StepResults):
     timings_s: dict[str, float]
 
 
+# --------------------------------------------------------------------------- 06 inference
+
+
+@dataclass(kw_only=True)
+class InferenceResults(StepResults):
+    """Chapter 06: measurement-error corrections, their coverage, power and the specification curve.
+
+    Keys of the per-method tables are ``"<outcome>.<method>"`` with method ``naive``, ``rc``
+    (regression calibration), ``simex`` or ``latent``; a section that did not run leaves its
+    table empty.
+    """
+
+    STEP: ClassVar[str] = "06_inference_robustness"
+    scale: float
+    seed: int
+    synthetic: bool
+    sections: list[str]  # the sections this run computed
+    chapter_seconds: float
+    calibration: dict[str, float] = field(default_factory=dict)  # labelled pairs, R², calibration slope
+    post_sentiment_std: dict[str, float] = field(default_factory=dict)
+    covers_planted: dict[str, bool] = field(default_factory=dict)
+    coverage: dict[str, float] = field(default_factory=dict)  # over coverage_seeds simulated corpora
+    coverage_seeds: int | None = None
+    #: "<outcome>.n<posts>.c<comments per post>.r2_<sentiment R²>" -> P(p < 0.05)
+    power_post_sentiment: dict[str, float] = field(default_factory=dict)
+    power_designs: int | None = None
+    map_share_same_sign_as_study: dict[str, float | None] = field(default_factory=dict)
+    curve_share_matching_paper: dict[str, float | None] = field(default_factory=dict)
+    curve_specifications: dict[str, int] = field(default_factory=dict)
+
+
 # --------------------------------------------------------------------------- registry
 
 SCHEMAS: dict[str, type[StepResults]] = {
     cls.STEP: cls for cls in (DataCleaningResults, SentimentResults, EngagementResults,
-                              SemanticNetworkResults, CNSDResults)
+                              SemanticNetworkResults, CNSDResults, InferenceResults)
 }
 
 

@@ -125,3 +125,59 @@ def select_random_slopes(
         candidates.remove(group)
     table = pd.DataFrame(rows)
     return SlopeSelection(replace(frame.spec, slopes=spec.slopes), table, notes)
+
+
+@dataclass
+class ModelsSlopeSelection:
+    """Slope selection over all of a chapter's models: the structures chosen and why."""
+
+    specs: list[ModelSpec]
+    table: pd.DataFrame  # every fit tried, all models stacked (empty when nothing was selected)
+    notes: list[str] = field(default_factory=list)
+
+
+def select_slopes_for_models(
+    specs: Sequence[ModelSpec],
+    posts: pd.DataFrame,
+    comments: pd.DataFrame | None,
+    *,
+    select: bool = True,
+    fixed_slopes: Sequence[str] = (),
+    min_groups: int = 3,
+    criterion: str = "aic_bic",
+    alpha: float = 0.05,
+    reject_singular: bool = True,
+) -> ModelsSlopeSelection:
+    """Chapter 03's step: choose each model's random slopes, or apply ``fixed_slopes``.
+
+    A model whose frame cannot be built, or whose selection lme4 refuses, keeps its random
+    intercepts only, and the reason goes into ``notes``: one failing model must not stop the
+    other four (a sweep over many seeds hits such designs now and then).  With ``select``
+    false, the slopes in ``fixed_slopes`` that are grouping factors of a model are imposed
+    (sweeps that must not depend on the selection).
+    """
+    from helpers.engagement.data import EngagementDataError, build_frame
+
+    chosen: list[ModelSpec] = []
+    tables: list[pd.DataFrame] = []
+    notes: list[str] = []
+    for spec in specs:
+        if not select:
+            chosen.append(spec.with_slopes([g for g in fixed_slopes if g in spec.groups]))
+            continue
+        try:
+            frame = build_frame(spec, posts, comments if spec.level == "comment" else None, min_groups=min_groups)
+            selection = select_random_slopes(frame, criterion=criterion, alpha=alpha, reject_singular=reject_singular)
+        except EngagementDataError as exc:
+            notes.append(f"{spec.name}: slope selection skipped — {exc}")
+            chosen.append(spec)
+            continue
+        except Exception as exc:  # an lme4 error on this model: report it, keep intercepts only
+            notes.append(f"{spec.name}: slope selection failed — {exc}")
+            chosen.append(spec)
+            continue
+        chosen.append(spec.with_slopes(selection.spec.slopes))
+        tables.append(selection.table)
+        notes.extend(selection.notes)
+    table = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
+    return ModelsSlopeSelection(chosen, table, notes)
