@@ -7,6 +7,9 @@ is present (our rpy2 route must reproduce them), against statsmodels MixedLM whe
 
     PYTHONPATH=src python tools/make_r_golden.py            # rewrite tests/engagement/golden/
 
+The models are chapter 03's defaults (``study_model_specs()``), so the golden numbers follow
+the paper's transforms; rerun this script whenever those defaults change.
+
 The fixture (``posts_fixture.csv``) is written once from the test simulator and then kept:
 the golden numbers belong to *that file*, not to a seed, so a numpy change cannot move them.
 Pass ``--new-fixture`` to draw it again (then review and commit both files together).
@@ -42,8 +45,12 @@ def golden_record(fit) -> dict:
     """What the golden file keeps of one lme4 fit (REML, Satterthwaite df)."""
     coefs = fit.coefs[["term", "estimate", "std_error", "df", "t_stat", "p_value"]]
     vc = fit.variance_components
+    spec = fit.spec
     return {
         "formula": fit.formula,
+        # how each covariate enters (the formula alone does not show post length's unit)
+        "transforms": dict(spec.transforms),
+        "units": {name: spec.unit_of(name) for name in spec.covariates if spec.unit_of(name) != 1.0},
         "reml": fit.reml,
         "n_obs": fit.n_obs,
         "n_groups": fit.n_groups,
@@ -74,7 +81,9 @@ def main(argv: list[str] | None = None) -> int:
         models[spec.name] = golden_record(fit)
     versions = {p: str(ro.r(f'as.character(packageVersion("{p}"))')[0]) for p in ("lme4", "lmerTest")}
     payload = {
-        "what": "lme4::lmer via lmerTest (REML, Satterthwaite) on posts_fixture.csv, Models 1-4",
+        "what": ("lme4::lmer via lmerTest (REML, Satterthwaite) on posts_fixture.csv, Models 1-4, "
+                 "covariates transformed as the paper does (helpers.study.du_gu.TRANSFORMS: post length "
+                 "unlogged, per POST_LENGTH_UNIT characters; days since posting and followers ln(x+1))"),
         "written_by": "tools/make_r_golden.py",
         "r_version": str(ro.r("R.version.string")[0]),
         "r_packages": versions,

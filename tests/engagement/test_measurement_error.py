@@ -180,9 +180,11 @@ def test_lmer_refit_without_noise_reproduces_lme4():
     from helpers.engagement.measurement_error import lmer_refit
 
     d = _draw(5, n=300, n_groups=40)
-    data = pd.DataFrame({"ln_likes": d["y"], "post_sentiment": d["w"], "ln_post_length": d["z"],
+    spec = ModelSpec("Model 1", "likes", covariates=("post_length",))
+    # the covariate column is named as the spec's formula names it (post length is unlogged by default)
+    data = pd.DataFrame({spec.response: d["y"], spec.predictor: d["w"], spec.covariate_term("post_length"): d["z"],
                          "creator_id": [f"c{g}" for g in d["groups"]]})
-    frame = ModelFrame(ModelSpec("Model 1", "likes", covariates=("post_length",)), data)
+    frame = ModelFrame(spec, data)
     fit = fit_lmer(frame, engine="lmerTest", full=False)
     est, se = lmer_refit(frame)(np.zeros((len(data), 2)))
     assert est == pytest.approx([fit.coef("post_sentiment")["estimate"]] * 2, rel=1e-6)

@@ -25,6 +25,7 @@ import pytest
 
 from helpers.engagement.data import build_frame, study_model_specs
 from helpers.engagement.mixedlm_crosscheck import fit_mixedlm
+from helpers.study import du_gu
 from tests.conftest import require_r_or_skip
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -55,6 +56,10 @@ def test_golden_file_describes_the_committed_fixture(golden, posts):
         frame = build_frame(SPECS[name], posts)
         assert record["n_obs"] == len(frame.data)
         assert record["formula"] == SPECS[name].formula()
+        # the paper's transforms: post length unlogged (per POST_LENGTH_UNIT characters), the others ln(x+1)
+        assert record["transforms"] == dict(SPECS[name].transforms)
+        assert record["transforms"]["post_length"] == "none" and record["units"] == {"post_length": float(du_gu.POST_LENGTH_UNIT)}
+        assert {"post_length", "ln_days_since_post", "ln_fans"} <= {c["term"] for c in record["coefficients"]}
         assert record["n_groups"]["creator_id"] == posts["creator_id"].nunique()
 
 

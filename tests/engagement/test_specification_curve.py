@@ -16,6 +16,7 @@ from helpers.engagement.specification_curve import (
     SpecificationError,
     _code_sentiment,
     corrected_sources,
+    covariate_transforms,
     curve_figure,
     enumerate_specifications,
     load_curve_sweep,
@@ -88,6 +89,24 @@ def spec_data() -> SpecData:
     corrected, c_corr = corrected_sources(estimated, c_est, cal)
     return SpecData({"estimated": estimated, "corrected": corrected, "latent": latent},
                     {"estimated": c_est, "corrected": c_corr, "latent": c_latent})
+
+
+def test_covariate_transform_choices_reach_the_model(spec_data):
+    """``study`` is the paper's (post length unlogged); the fitted model frame carries it (no R needed)."""
+    from helpers.study import du_gu
+
+    assert dict(covariate_transforms("study")) == {c: du_gu.TRANSFORMS[c] for c in ("post_length", "days_since_post",
+                                                                                   "fans")}
+    assert set(dict(covariate_transforms("ln1p")).values()) == {"ln1p"}
+    assert set(dict(covariate_transforms("none")).values()) == {"none"}
+    with pytest.raises(SpecificationError, match="covariate transform"):
+        covariate_transforms("sqrt")
+    specs = [Specification("likes", "latent", "continuous", NOT_APPLICABLE, how, "none", 100, NOT_APPLICABLE,
+                           "nb_fixed") for how in ("study", "ln1p", "none")]
+    table = run_curve(specs, spec_data)  # numerical warnings of the raw-count NB fits are silenced there
+    assert table["status"].tolist() == ["ok"] * 3, table["status"].tolist()
+    # the choice changes the covariates, hence (slightly) the sentiment estimate
+    assert table["estimate"].nunique() == 3
 
 
 def test_corrected_source_undoes_the_shrinkage(spec_data):

@@ -482,12 +482,19 @@ def coverage_study(effects: Any, *, n_posts: int, sentiment_r2: float, calibrati
     split would be.  Models 1–4 are fitted by OLS with creator-clustered SEs (the fast engine;
     an lme4 loop over seeds would take hours).  The targets are the planted standardised β.
     """
-    from helpers.engagement.power import Design, model_name, observed_sentiment, simulate
+    from helpers.engagement.power import (
+        FRAME_TERMS,
+        TERMS,
+        Design,
+        model_name,
+        observed_sentiment,
+        simulate,
+    )
 
     design = Design(n_posts, 0.0, sentiment_r2, posts_per_creator=effects.posts_per_creator,
                     sentiment_slope=sentiment_slope)
     outcomes = list(outcomes or effects.coefficients)
-    terms = ["ln_post_length", "ln_days_since_post", "ln_fans"]
+    terms = [FRAME_TERMS[t] for t in TERMS[1:]]  # the covariates, named as chapter 03 names them
     rows = []
     for seed in seeds:
         rng = np.random.default_rng(seed)

@@ -42,13 +42,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from helpers.engagement.data import ModelSpec
+
 POST_OUTCOMES: tuple[str, ...] = ("likes", "favorites", "shares", "comments")
 COMMENT_OUTCOME = "comment_sentiment"
 TERMS: tuple[str, ...] = ("post_sentiment", "post_length", "days_since_post", "fans")
 ENGINES = ("ols_cluster", "mixedlm", "lme4")
-#: Column names of the simulated frames, as chapter 03's model frames name them.
-FRAME_TERMS = {"post_sentiment": "post_sentiment", "post_length": "ln_post_length",
-               "days_since_post": "ln_days_since_post", "fans": "ln_fans"}
+#: Column names of the simulated frames, as chapter 03's model frames name them under the
+#: paper's transforms (``post_length`` unlogged, ``ln_days_since_post``, ``ln_fans``): the lme4
+#: engine fits these columns with chapter 03's own formula, so the names must agree with it.
+FRAME_TERMS = {"post_sentiment": "post_sentiment",
+               **{t: ModelSpec("power", POST_OUTCOMES[0]).covariate_term(t) for t in TERMS[1:]}}
 #: Used only where neither a truth file nor the study says anything (stated on the page).
 ASSUMED_CREATOR_SHARE = 0.3
 ASSUMED_COMMENT_VARIANCES = {"creator": 0.05, "post": 0.10, "audience": 0.15}
@@ -291,7 +295,7 @@ def _mixedlm(data: pd.DataFrame, response: str, group: str) -> pd.DataFrame:
 
 
 def _lme4(data: pd.DataFrame, outcome: str) -> pd.DataFrame:
-    from helpers.engagement.data import ModelFrame, ModelSpec
+    from helpers.engagement.data import ModelFrame
     from helpers.engagement.lmer import fit_lmer
 
     if outcome == COMMENT_OUTCOME:

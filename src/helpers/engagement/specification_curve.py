@@ -53,6 +53,7 @@ import pandas as pd
 
 from helpers.engagement.data import (
     COMMENT_OUTCOME,
+    DEFAULT_TRANSFORMS,
     PREDICTOR,
     ModelSpec,
     build_frame,
@@ -205,13 +206,17 @@ def _code_sentiment(values: pd.Series, coding: str) -> pd.Series:
     raise SpecificationError(f"unknown sentiment coding {coding!r}")
 
 
-def _covariate_columns(frame: Any, how: str) -> None:
-    """``study`` transform: post length raw, days and followers as ln(x+1) (in place)."""
-    if how != "study":
-        return
-    for col in ("days_since_post", "fans"):
-        if col in frame.data:
-            frame.data[col] = np.log1p(frame.data[col])
+def covariate_transforms(how: str) -> tuple[tuple[str, str], ...]:
+    """Per-covariate transforms of a ``covariate_transform`` choice, as :class:`ModelSpec` takes them.
+
+    ``study`` is the paper's (:data:`helpers.engagement.data.DEFAULT_TRANSFORMS`: post length
+    unlogged, days and followers ln(x+1)); ``ln1p`` and ``none`` apply to all three.
+    """
+    if how == "study":
+        return DEFAULT_TRANSFORMS
+    if how in ("ln1p", "none"):
+        return tuple((c, how) for c in COVARIATES)
+    raise SpecificationError(f"unknown covariate transform {how!r}; choose from {CHOICES['covariate_transform']}")
 
 
 # ------------------------------------------------------------------------------ fitting
@@ -249,14 +254,13 @@ def fit_specification(spec: Specification, data: SpecData, *, min_groups: int = 
             elif spec.min_comment_length != data.cleaned_min_comment_length:
                 raise SpecificationError("comments carry no comment_length column")
             model = ModelSpec("Model 5", COMMENT_OUTCOME, covariates=COVARIATES,
-                              covariate_transform="none" if spec.covariate_transform != "ln1p" else "ln1p",
+                              transforms=covariate_transforms(spec.covariate_transform),
                               groups=("creator_id", "note_id", "audience_id"))
         else:
             model = ModelSpec(spec.model, spec.outcome, covariates=COVARIATES,
                               outcome_transform=spec.outcome_transform if spec.family == "lmm" else "ln1p",
-                              covariate_transform="none" if spec.covariate_transform != "ln1p" else "ln1p")
+                              transforms=covariate_transforms(spec.covariate_transform))
         frame = build_frame(model, posts, comments, min_groups=min_groups)
-        _covariate_columns(frame, spec.covariate_transform)
         if spec.random_slopes == "all":
             slopes = ["creator_id"] + (["audience_id"] if spec.outcome == COMMENT_OUTCOME else [])
             frame.spec = frame.spec.with_slopes([g for g in slopes if g in frame.spec.groups])
