@@ -38,7 +38,7 @@
 # **About the data on this page.** The study's crawl is not public. Unless the
 # `source` parameter points at your own MediaCrawler export, the chapter first
 # generates a *synthetic stand-in*: a MediaCrawler-format export built from a
-# documented grammar, calibrated to the study's published values (see
+# documented generative model, calibrated to the study's published values (see
 # `helpers.synth.xhs_corpus`). Every number below then describes that stand-in, not
 # real users. The generator shares no code with the cleaning: it measures its own lengths,
 # writes its own display counts and hands over two noisy coders' decisions, not the truth,

@@ -39,13 +39,8 @@ def _imports(path: Path) -> set[str]:
     return names
 
 
-_OTHERS_FILE = pytest.mark.xfail(
-    reason="xhs_corpus.py (another engineer's part of issue 16) still imports helpers.data for cleaning "
-           "and count formatting; this check passes once that part lands", strict=False)
-
-
 @pytest.mark.parametrize("module", [
-    pytest.param(p.name, marks=_OTHERS_FILE) if p.name == "xhs_corpus.py" else p.name
+    p.name
     for p in sorted(SYNTH_DIR.glob("*.py"))
 ])
 def test_generator_shares_no_code_with_the_methods(module):

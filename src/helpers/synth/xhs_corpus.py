@@ -809,7 +809,6 @@ def _truth(scale, seed, size, transforms, planted, residual_sd, truth_posts, tru
             "comments_by_post_category_planned": {c: int((final["post_category"] == c).sum())
                                                   for c in du_gu.CATEGORIES},
             "band_shapes_source": ASSUMED["sentiment_band_shapes"],
-            "lexicon_levels": [float(v) for v in g.SENTIMENT_LEVELS],
         },
         "themes": g.all_theme_terms(),
         "theme_shares": THEME_SHARES,
