@@ -34,7 +34,7 @@ SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 
 R_PKGS=$(grep -v '^#' scripts/r_packages.txt | tr '\n' ' ')
-OTHER_PKGS="chromium chromium-driver fonts-wqy-zenhei"
+OTHER_PKGS="chromium chromium-driver fonts-wqy-zenhei fonts-noto-color-emoji"
 missing=""
 for p in $R_PKGS $OTHER_PKGS; do
   dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
