@@ -63,7 +63,7 @@ if "google.colab" in sys.modules:
 run_dir = "_build/run"
 scale = 1.0
 seed = 20241111
-source = None  # path to a MediaCrawler export (folder or SQLite file); None = synthetic stand-in
+source = None  # path to a MediaCrawler export (folder or SQLite file), None: synthetic stand-in
 coding_file = None  # manual self-disclosure coding CSV (note_id,include or note_id,coder_1,coder_2)
 transforms = ""  # synthetic runs: scale the coefficients are planted on, e.g. post_length:ln1p (default: the paper's)
 fans_file = None  # follower counts CSV (user_id,fans) when the export has no creators table

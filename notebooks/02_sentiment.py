@@ -95,7 +95,7 @@ threshold_percentiles = None  # percentile rule only, None: 25th and 75th, neutr
 real_text_set = "smp2020_usual"  # "smp2020_usual", "smp2020_virus" or "chnsenticorp_hotel"
 real_text_sample = None  # texts drawn from it, None: 1500 times scale, at least 300 which is the CI size, at most 1500
 second_domain = "chnsenticorp_hotel"  # scored by the real-text model; None skips it
-compare = None  # schedules compared on real text; None: frozen_ridge and finetune_1ep on a CPU (+ finetune_3ep at scale >= 1), study and frozen_ridge on a GPU; [] skips
+compare = None  # schedules compared on real text, None: frozen_ridge and finetune_1ep on a CPU (+ finetune_3ep from scale 1 up), study and frozen_ridge on a GPU, an empty list skips
 cpu_budget_s = 600  # training time the chapter may spend on the labelled set (projected from the comparison)
 transfer_sample = 300  # texts per public transfer set, stratified by sign, 0 skips them
 device = None  # None picks the GPU when present, else the CPU

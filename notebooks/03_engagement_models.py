@@ -73,12 +73,12 @@ scale = 1.0
 seed = 20241111
 outcomes = "likes,favorites,shares,comments"  # Models 1..k, in this order
 covariates = "post_length,days_since_post,fans"
-outcome_transform = "ln1p"  # ln1p = ln(Y+1) as in the study, or none
+outcome_transform = "ln1p"  # ln1p: ln(Y+1) as in the study, or none
 transforms = ""  # per-covariate overrides of the paper's transforms, e.g. post_length:ln1p; sweep it unprefixed so 01 plants on the same scale
 post_groups = "creator_id"  # random intercepts of Models 1-4
 comment_groups = "creator_id,note_id,audience_id"  # crossed random intercepts of Model 5
 include_comment_model = True
-sentiment_source = "estimated"  # estimated = scores of chapter 02; latent = planted sentiment (synthetic runs only)
+sentiment_source = "estimated"  # estimated: scores of chapter 02, latent: planted sentiment (synthetic runs only)
 select_slopes = True
 fixed_slopes = ""  # with select_slopes False: grouping factors given a sentiment slope, e.g. creator_id
 slope_criterion = "aic_bic"  # keep a slope when aic_bic (both improve), aic, bic, or lrt
