@@ -23,6 +23,7 @@ from helpers.engagement.measurement_error import (
     simex,
     simex_curve,
 )
+from tests.conftest import require_r_or_skip
 
 BETA = -0.5
 GAMMA = 0.3
@@ -169,12 +170,7 @@ def test_coverage_table_counts_seeds_and_coverage():
 
 @pytest.mark.r
 def test_lmer_refit_without_noise_reproduces_lme4():
-    from helpers.engagement.lmer import REngineUnavailable, require_r
-
-    try:
-        require_r(("lme4", "lmerTest"))
-    except REngineUnavailable as exc:  # pragma: no cover - depends on the machine
-        pytest.skip(str(exc))
+    require_r_or_skip(("lme4", "lmerTest"))  # fails instead under XHS_REQUIRE_R=1
     from helpers.engagement.data import ModelFrame, ModelSpec
     from helpers.engagement.lmer import fit_lmer
     from helpers.engagement.measurement_error import lmer_refit

@@ -20,6 +20,7 @@ from helpers.engagement.power import (
     required_posts,
     simulate,
 )
+from tests.conftest import require_r_or_skip
 
 TRUTH = {
     "seed": 1, "scale": 1.0,
@@ -138,12 +139,7 @@ def test_power_sweep_tables_are_collected_through_runs_csv(tmp_path):
 
 @pytest.mark.r
 def test_lme4_engine_agrees_with_mixedlm_on_one_data_set(effects):
-    from helpers.engagement.lmer import REngineUnavailable, require_r
-
-    try:
-        require_r(("lme4", "lmerTest"))
-    except REngineUnavailable as exc:  # pragma: no cover - depends on the machine
-        pytest.skip(str(exc))
+    require_r_or_skip(("lme4", "lmerTest"))  # fails instead under XHS_REQUIRE_R=1
     data = simulate(effects, Design(120, 3, 0.8), np.random.default_rng(9))
     lme4 = fit_simulated(data, effects, "lme4").set_index(["outcome", "term"])
     mixed = fit_simulated(data, effects, "mixedlm").set_index(["outcome", "term"])

@@ -26,6 +26,7 @@ from helpers.engagement.specification_curve import (
     sample_specifications,
     summarise,
 )
+from tests.conftest import require_r_or_skip
 from tests.engagement.engagement_fixtures import simulate
 
 
@@ -118,12 +119,7 @@ def test_corrected_source_undoes_the_shrinkage(spec_data):
 
 @pytest.mark.r
 def test_curve_fits_and_summarises(spec_data):
-    from helpers.engagement.lmer import REngineUnavailable, require_r
-
-    try:
-        require_r(("lme4", "lmerTest", "glmmTMB"))
-    except REngineUnavailable as exc:  # pragma: no cover - depends on the machine
-        pytest.skip(str(exc))
+    require_r_or_skip(("lme4", "lmerTest", "glmmTMB"))  # fails instead under XHS_REQUIRE_R=1
     specs = enumerate_specifications(["likes", "comment_sentiment"], {
         "sentiment_source": ["estimated", "latent"], "sentiment_coding": ["continuous", "study_bands"],
         "outcome_transform": ["ln1p"], "covariate_transform": ["study"], "random_slopes": ["none"],
