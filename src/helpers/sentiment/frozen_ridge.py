@@ -165,6 +165,7 @@ def fit_frozen_ridge(
         FineTuneResult,
         TrainConfig,
         build_regressor,
+        checked_labels,
         regression_metrics,
         resolve_model,
         save_fine_tune,
@@ -172,12 +173,7 @@ def fit_frozen_ridge(
         split_indices,
     )
 
-    texts = [str(t) for t in texts]
-    y = np.asarray(scores, dtype=np.float64)
-    if len(texts) != len(y):
-        raise ValueError(f"{len(texts)} texts but {len(y)} scores")
-    if np.isnan(y).any() or (np.abs(y) > 1).any():
-        raise ValueError("scores must be finite and within [-1, 1]")
+    texts, y = checked_labels(texts, scores, np.float64)
     config = config or TrainConfig(pooling="mean", max_length=64)
     device = pick_device() if device is None else torch.device(device)
     seed_everything(config.seed)

@@ -249,6 +249,17 @@ class FineTuneResult:
         return self.steps / self.seconds if self.seconds else float("nan")
 
 
+def checked_labels(texts: Sequence[str], scores: Sequence[float], dtype: type = np.float64) -> tuple[list[str], np.ndarray]:
+    """Texts as strings and scores as an array, refused unless paired, finite and in [-1, 1]."""
+    texts = [str(t) for t in texts]
+    y = np.asarray(scores, dtype=dtype)
+    if len(texts) != len(y):
+        raise ValueError(f"{len(texts)} texts but {len(y)} scores")
+    if np.isnan(y).any() or (np.abs(y) > 1).any():
+        raise ValueError("scores must be finite and within [-1, 1]")
+    return texts, y
+
+
 def fine_tune(
     texts: Sequence[str],
     scores: Sequence[float],
@@ -269,12 +280,7 @@ def fine_tune(
     from tqdm import tqdm
     from transformers import get_linear_schedule_with_warmup
 
-    texts = [str(t) for t in texts]
-    y = np.asarray(scores, dtype=np.float32)
-    if len(texts) != len(y):
-        raise ValueError(f"{len(texts)} texts but {len(y)} scores")
-    if np.isnan(y).any() or (np.abs(y) > 1).any():
-        raise ValueError("scores must be finite and within [-1, 1]")
+    texts, y = checked_labels(texts, scores, np.float32)
     device = choose_device(device)
     config = config or default_config(model_name, device.type == "cuda")
     seed_everything(config.seed)
