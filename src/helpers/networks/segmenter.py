@@ -12,17 +12,20 @@ other chapter segments text in the same kernel.  Why a domain dictionary at
 all: jieba's general dictionary splits clinical words (躯体化 → 躯体/化, drug
 names into characters), which would scatter a concept across several nodes.
 
-Engines.  ``engine="jieba"`` (the default) is the segmenter the study used.
-``engine="rjieba"`` is the Rust port jieba-rs through the ``rjieba`` binding,
-loaded with the same domain dictionary and keep-list.  It is faster, but it is
-not the same segmenter: jieba-rs ships its own copy of the dictionary and its own
-HMM for unknown words, so some documents are split differently.  The project
-adopts a faster engine only when it agrees with jieba on at least 99.5 % of
-tokens of the embedded corpus; ``benchmarks/tokenisation_speed.py`` measures the
-agreement and the speed and writes them to ``benchmarks/results/``, and the
-benchmarks page of the book shows that run's figures.  Until the agreement
-clears that bar jieba stays the default, and ``rjieba`` is an opt-in for readers
-who accept a slightly different segmentation for speed.
+Engines.  ``engine="jieba"`` is the segmenter the study used.  ``engine="rjieba"``
+is the Rust port jieba-rs through the ``rjieba`` binding, loaded with the same
+domain dictionary and keep-list.  It is much faster but not the same program:
+jieba-rs ships its own copy of the dictionary and of the HMM for unknown words,
+so a few documents are split differently.  The project's bar for switching was
+at least 99.5 % of documents segmented identically and of tokens shared with
+jieba, on the embedded corpus's cleaned comments;
+``benchmarks/tokenisation_speed.py`` measures agreement (also on real Weibo
+text, SMP2020-EWECT) and speed against plain ``jieba.lcut`` and writes them to
+``benchmarks/results/``, and the book's benchmarks page shows that run.  rjieba
+cleared the bar there, so the default ``engine="auto"`` uses rjieba when it is
+installed and falls back to jieba when it is not; :attr:`ChineseTokenizer.engine`
+says which one ran.  Pass ``engine="jieba"`` to segment exactly as the study's
+tool does.
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ from importlib import resources
 from pathlib import Path
 
 #: Segmentation engines :class:`ChineseTokenizer` accepts.
-ENGINES: tuple[str, ...] = ("jieba", "rjieba")
+ENGINES: tuple[str, ...] = ("auto", "jieba", "rjieba")
 
 #: Words the study kept although the HIT list contains (or could contain) them.
 DEFAULT_KEEP: tuple[str, ...] = ("现在", "一个")
@@ -92,8 +95,8 @@ class ChineseTokenizer:
     drop_numbers
         Drop tokens made only of digits.
     engine
-        ``"jieba"`` (default, the study's segmenter) or ``"rjieba"`` (jieba-rs; faster, not
-        identical; needs the ``rjieba`` package).
+        ``"auto"`` (default: rjieba if installed, else jieba), ``"jieba"`` (the study's
+        segmenter) or ``"rjieba"`` (jieba-rs; faster, not identical; needs ``rjieba``).
     """
 
     def __init__(
@@ -104,12 +107,14 @@ class ChineseTokenizer:
         user_dict: str | Path | None | bool = None,
         min_chars: int = 2,
         drop_numbers: bool = True,
-        engine: str = "jieba",
+        engine: str = "auto",
     ) -> None:
         import jieba
 
         if engine not in ENGINES:
             raise ValueError(f"unknown segmentation engine {engine!r}; choose one of {', '.join(ENGINES)}")
+        if engine == "auto":
+            engine = "rjieba" if _rjieba_available() else "jieba"
         self.engine = engine
         # jieba logs "Building prefix dict…" on every new tokenizer; in a rendered chapter that
         # is noise, so only its warnings are kept.
@@ -160,6 +165,14 @@ class ChineseTokenizer:
         return [self.tokenize(t) if isinstance(t, str) else [] for t in texts]
 
 
+def _rjieba_available() -> bool:
+    try:
+        import rjieba  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 def _user_dict_entries(path: Path) -> list[tuple[str, int | None, str | None]]:
     """``(word, freq, tag)`` of a jieba user dictionary, parsed the way jieba reads it."""
     entries: list[tuple[str, int | None, str | None]] = []
@@ -183,7 +196,7 @@ def _rjieba_cutter(path: Path | None, keep: Sequence[str]):
     """A jieba-rs segmenter with the same user dictionary and keep-list as the jieba engine."""
     try:
         import rjieba
-    except ImportError as exc:  # pragma: no cover - exercised by monkeypatching in the tests
+    except ImportError as exc:
         raise ImportError(
             "engine='rjieba' needs the rjieba package (the jieba-rs binding): "
             "pip install rjieba, or use engine='jieba'"
