@@ -90,7 +90,7 @@ def _init_worker() -> None:
     global _WORKER
     from helpers.networks.segmenter import ChineseTokenizer
 
-    _WORKER = ChineseTokenizer()
+    _WORKER = ChineseTokenizer(engine="jieba")
 
 
 def _work(chunk: list[str]) -> list[list[str]]:
@@ -154,7 +154,7 @@ def compare(label: str, texts: list[str], repeat: int, workers: int) -> str:
     n = len(texts)
     print(f"\n== {label}: {n:,} texts, {sum(map(len, texts)):,} characters")
 
-    ours = ChineseTokenizer()
+    ours = ChineseTokenizer(engine="jieba")
     # plain jieba with the same dictionary and keep-list, on the global tokenizer
     jieba.setLogLevel(60)
     jieba.initialize()
