@@ -7,6 +7,15 @@ is of the models alone), then the five models are fitted with each lme4 route
 of ``helpers.engagement.lmer``: the lean lmerTest bridge and ``auto`` (pymer4's
 full pipeline for Models 1-4), printing seconds per model and the ratio.
 
+Then the baseline a user would write in R: plain ``lme4::lmer(formula, data)``
+with default settings on the same model frames (data handed to R once, outside
+the clock), against the same call with
+``control = lmerControl(optimizer = "nloptwrap", calc.derivs = FALSE)``; each
+time is the best of ``--repeat`` fits, and the script checks that the fixed
+effects (and the variance parameters θ) agree with the default fit to 1e-4.
+The library's routes add lmerTest's Satterthwaite degrees of freedom and the
+extraction of fitted values, residuals and conditional modes on top of the fit.
+
     .venv/bin/python benchmarks/model_fitting.py --scale 1
 """
 
@@ -41,15 +50,79 @@ def time_engine(engine: str, posts, comments) -> tuple[float, list[tuple[str, fl
     return total, rows
 
 
+def lme4_options(posts, comments, repeat: int) -> None:
+    """Plain ``lme4::lmer`` against the nloptwrap / no-derivatives control, per model."""
+    from helpers.engagement.data import EngagementDataError, build_frame
+    from helpers.engagement.r_bridge import r_function, to_r_frame
+
+    fit = r_function(
+        """
+        function(formula, data, fast, repeat_n) {
+          ctrl <- if (fast) lme4::lmerControl(optimizer = "nloptwrap", calc.derivs = FALSE)
+                  else lme4::lmerControl()
+          best <- Inf
+          for (i in seq_len(repeat_n)) {
+            t0 <- proc.time()[["elapsed"]]
+            m <- lme4::lmer(stats::as.formula(formula), data = data, control = ctrl)
+            best <- min(best, proc.time()[["elapsed"]] - t0)
+          }
+          list(seconds = best, fixef = as.numeric(lme4::fixef(m)), theta = as.numeric(lme4::getME(m, "theta")),
+               sigma = stats::sigma(m))
+        }
+        """
+    )
+    about = r_function(
+        """
+        function() paste0("lme4 ", as.character(utils::packageVersion("lme4")), "; lmer's default optimizer: ",
+                          paste(lme4::lmerControl()$optimizer, collapse = ", "),
+                          "; derivative check at the optimum by default: ", lme4::lmerControl()$calc.derivs)
+        """
+    )
+    print(str(about()[0]))
+    print(f"plain lme4::lmer (defaults) against lmerControl(optimizer = 'nloptwrap', calc.derivs = FALSE), "
+          f"best of {repeat}:")
+    total = {"default": 0.0, "nloptwrap": 0.0}
+    worst = 0.0
+    for spec in study_model_specs():
+        try:
+            frame = build_frame(spec, posts, comments if spec.level == "comment" else None)
+        except EngagementDataError as exc:
+            print(f"  {spec.name} {spec.outcome}: not fitted ({exc})")
+            continue
+        data = to_r_frame(frame.data)
+        out = {}
+        for key, fast in (("default", False), ("nloptwrap", True)):
+            res = fit(frame.spec.formula(), data, fast, repeat)
+            out[key] = {k: [float(v) for v in res[i]] for i, k in enumerate(("seconds", "fixef", "theta", "sigma"))}
+            total[key] += out[key]["seconds"][0]
+        d_fix = max(abs(a - b) for a, b in zip(out["default"]["fixef"], out["nloptwrap"]["fixef"], strict=True))
+        d_theta = max(abs(a - b) for a, b in zip(out["default"]["theta"], out["nloptwrap"]["theta"], strict=True))
+        worst = max(worst, d_fix, d_theta)
+        t0, t1 = out["default"]["seconds"][0], out["nloptwrap"]["seconds"][0]
+        print(f"  {spec.name + ' ' + spec.outcome:<28} default {t0:7.2f} s | nloptwrap {t1:7.2f} s | "
+              f"ratio {t0 / t1 if t1 else float('nan'):5.2f}x | saves {t0 - t1:+6.2f} s | "
+              f"max |Δ fixef| {d_fix:.1e}, max |Δ θ| {d_theta:.1e}")
+    ratio = total["default"] / total["nloptwrap"] if total["nloptwrap"] else float("nan")
+    verdict = "agree to 1e-4" if worst <= 1e-4 else "DO NOT agree to 1e-4"
+    print(f"lme4 options: all models default {total['default']:.1f} s, nloptwrap {total['nloptwrap']:.1f} s, "
+          f"ratio {ratio:.2f}x, saves {total['default'] - total['nloptwrap']:+.1f} s per build; estimates {verdict} "
+          f"(largest difference {worst:.1e})")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--seed", type=int, default=20241111)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--skip-routes", action="store_true", help="only the plain-lme4 comparison")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="xhs-models-bench-") as tmp:
         posts, comments = prepare(args.scale, args.seed, Path(tmp))
         print(f"five engagement models at --scale {args.scale}: {len(posts):,} posts, "
               f"{len(comments):,} comments, {os.cpu_count()} cores")
+        if args.skip_routes:
+            lme4_options(posts, comments, args.repeat)
+            return 0
         # R, lme4 and pymer4 load on the first fit: time that once, apart from the models.
         started = time.perf_counter()
         for engine in ("lmerTest", "pymer4"):
@@ -64,6 +137,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  {name:<32} {seconds:6.2f} s  ({used})")
         print(f"ratio auto / lmerTest: {totals['auto'] / totals['lmerTest']:.2f}x; "
               f"fastest route {min(totals.values()):.1f} s against a 60 s target")
+        lme4_options(posts, comments, args.repeat)
     return 0
 
 

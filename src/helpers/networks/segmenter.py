@@ -11,6 +11,21 @@ domain dictionary to jieba's global tokenizer would silently change how every
 other chapter segments text in the same kernel.  Why a domain dictionary at
 all: jieba's general dictionary splits clinical words (躯体化 → 躯体/化, drug
 names into characters), which would scatter a concept across several nodes.
+
+Engines.  ``engine="jieba"`` is the segmenter the study used.  ``engine="rjieba"``
+is the Rust port jieba-rs through the ``rjieba`` binding, loaded with the same
+domain dictionary and keep-list.  It is much faster but not the same program:
+jieba-rs ships its own copy of the dictionary and of the HMM for unknown words,
+so a few documents are split differently.  The project's bar for switching was
+at least 99.5 % of documents segmented identically and of tokens shared with
+jieba, on the embedded corpus's cleaned comments;
+``benchmarks/tokenisation_speed.py`` measures agreement (also on real Weibo
+text, SMP2020-EWECT) and speed against plain ``jieba.lcut`` and writes them to
+``benchmarks/results/``, and the book's benchmarks page shows that run.  rjieba
+cleared the bar there, so the default ``engine="auto"`` uses rjieba when it is
+installed and falls back to jieba when it is not; :attr:`ChineseTokenizer.engine`
+says which one ran.  Pass ``engine="jieba"`` to segment exactly as the study's
+tool does.
 """
 
 from __future__ import annotations
@@ -21,6 +36,9 @@ from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+
+#: Segmentation engines :class:`ChineseTokenizer` accepts.
+ENGINES: tuple[str, ...] = ("auto", "jieba", "rjieba")
 
 #: Words the study kept although the HIT list contains (or could contain) them.
 DEFAULT_KEEP: tuple[str, ...] = ("现在", "一个")
@@ -76,6 +94,9 @@ class ChineseTokenizer:
         words or too ambiguous to label a node, so the default is 2.
     drop_numbers
         Drop tokens made only of digits.
+    engine
+        ``"auto"`` (default: rjieba if installed, else jieba), ``"jieba"`` (the study's
+        segmenter) or ``"rjieba"`` (jieba-rs; faster, not identical; needs ``rjieba``).
     """
 
     def __init__(
@@ -86,9 +107,15 @@ class ChineseTokenizer:
         user_dict: str | Path | None | bool = None,
         min_chars: int = 2,
         drop_numbers: bool = True,
+        engine: str = "auto",
     ) -> None:
         import jieba
 
+        if engine not in ENGINES:
+            raise ValueError(f"unknown segmentation engine {engine!r}; choose one of {', '.join(ENGINES)}")
+        if engine == "auto":
+            engine = "rjieba" if _rjieba_available() else "jieba"
+        self.engine = engine
         # jieba logs "Building prefix dict…" on every new tokenizer; in a rendered chapter that
         # is noise, so only its warnings are kept.
         jieba.setLogLevel(logging.WARNING)
@@ -98,18 +125,24 @@ class ChineseTokenizer:
         self.stopwords = effective_stopwords(stopwords, self.keep, extra_stopwords)
         self.min_chars = int(min_chars)
         self.drop_numbers = bool(drop_numbers)
-        self._jieba = jieba.Tokenizer()
-        self._jieba.initialize()
         if user_dict is None:
             user_dict = domain_dictionary_path()
+        path: Path | None = None
         if user_dict is not False:
             path = Path(user_dict)  # type: ignore[arg-type]
             if not path.exists():
                 raise FileNotFoundError(f"jieba user dictionary not found: {path}")
+        if engine == "rjieba":
+            self._cut = _rjieba_cutter(path, self.keep)
+            return
+        self._jieba = jieba.Tokenizer()
+        self._jieba.initialize()
+        if path is not None:
             self._jieba.load_userdict(str(path))
         # The keep-list words must survive segmentation as single tokens.
         for word in self.keep:
             self._jieba.add_word(word)
+        self._cut = lambda text: self._jieba.lcut(text, HMM=True)
 
     def is_term(self, token: str) -> bool:
         """Whether a segmented token becomes a network term."""
@@ -125,8 +158,53 @@ class ChineseTokenizer:
         """Content terms of one text, in order (repeats kept; the co-occurrence step binarises)."""
         if not isinstance(text, str):
             raise TypeError(f"expected a string, got {type(text).__name__}")
-        return [t for t in self._jieba.lcut(text, HMM=True) if self.is_term(t.strip())]
+        return [t for t in self._cut(text) if self.is_term(t.strip())]
 
     def tokenize_many(self, texts: Sequence[str]) -> list[list[str]]:
         """Terms of many texts (a missing text gives an empty list rather than an error)."""
         return [self.tokenize(t) if isinstance(t, str) else [] for t in texts]
+
+
+def _rjieba_available() -> bool:
+    try:
+        import rjieba  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _user_dict_entries(path: Path) -> list[tuple[str, int | None, str | None]]:
+    """``(word, freq, tag)`` of a jieba user dictionary, parsed the way jieba reads it."""
+    entries: list[tuple[str, int | None, str | None]] = []
+    for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        parts = line.strip().split()
+        if not parts:
+            continue
+        word, freq, tag = parts[0], None, None
+        rest = parts[1:]
+        if rest and rest[0].isdigit():
+            freq = int(rest.pop(0))
+        if rest:
+            tag = rest[0]
+        if not word:
+            raise ValueError(f"{path}, line {lineno}: empty word; expected 'word [freq] [tag]'")
+        entries.append((word, freq, tag))
+    return entries
+
+
+def _rjieba_cutter(path: Path | None, keep: Sequence[str]):
+    """A jieba-rs segmenter with the same user dictionary and keep-list as the jieba engine."""
+    try:
+        import rjieba
+    except ImportError as exc:
+        raise ImportError(
+            "engine='rjieba' needs the rjieba package (the jieba-rs binding): "
+            "pip install rjieba, or use engine='jieba'"
+        ) from exc
+    segmenter = rjieba.Jieba()
+    if path is not None:
+        for word, freq, tag in _user_dict_entries(path):
+            segmenter.add_word(word, freq, tag)
+    for word in keep:
+        segmenter.add_word(word, None, None)
+    return lambda text: segmenter.cut(text, True)

@@ -9,7 +9,8 @@ sharing a cluster only when their association exceeds γ.  That is the Constant
 Potts Model (CPM) of Traag et al. on the weighted graph s_ij, optimised with the
 Leiden algorithm (VOSviewer itself switched from the smart local moving algorithm
 to Leiden).  We call python-igraph's ``community_leiden``, the same algorithm as the
-``leidenalg`` package but measured ~30× faster here on a dense 1,000-term map.  Several random starts are run and the
+``leidenalg`` package, which was slower on the dense 1,000-term maps we tried (the
+layout and clustering times are in ``benchmarks/cooccurrence_speed.py``'s output).  Several random starts are run and the
 partition with the highest quality is kept.
 
 A minimum cluster size is then enforced by the rule of VOSviewer's reference

@@ -67,9 +67,9 @@ class TrainConfig:
 def default_config(model_name: str, on_gpu: bool, **overrides) -> TrainConfig:
     """The study's schedule for bert-base-chinese; a CPU-budgeted one for the offline encoder.
 
-    Measured on the book's two-core CPU machines (AMD EPYC with AVX512-BF16):
-    one step of the offline encoder at batch 32 × ≤ 64 tokens costs about 2 s of
-    CPU time, so the study's 4 epochs over 2,400 training texts (300 steps)
+    On the book's two-core CPU machines one step of the offline encoder at
+    batch 32 × ≤ 64 tokens costs seconds of CPU time
+    (``benchmarks/sentiment_finetune_timing.py`` measures it), so the study's 4 epochs over 2,400 training texts (300 steps)
     would take most of the 20 minutes the whole book may use.  The offline CPU
     default therefore trains **one epoch** (75 steps), with texts truncated to
     64 tokens and mean pooling (the pooling e5 was pre-trained with).  Because
