@@ -378,8 +378,12 @@ else:
 # %%
 recovery_rate = {}
 if themes is not None and n_recovery_seeds > 0:
-    from helpers.synth.grammar import COMMENT_SENTIMENT
+    from helpers.study import du_gu
     from helpers.synth.xhs_text import THEME_NAMES, sample_comments
+
+    def comment_sentiment(rng, n):  # the study's comment-score moments (Results / Sentiment analysis)
+        m = du_gu.SCORE_DISTRIBUTION["comments"]
+        return np.clip(rng.normal(m["mean"], m["sd"], n), -1, 1)
 
     truth_json = layout.raw / "truth.json"
     theme_shares = json.loads(truth_json.read_text(encoding="utf-8")).get("theme_shares") if truth_json.exists() \
@@ -389,7 +393,7 @@ if themes is not None and n_recovery_seeds > 0:
     n_per_seed = int(np.median([m.n_documents for m in maps.values()])) if maps else pooled.n_documents
 
     def fresh_corpus(s):
-        texts, _ = sample_comments(s, n_per_seed, theme_shares, COMMENT_SENTIMENT.sample)
+        texts, _ = sample_comments(s, n_per_seed, theme_shares, comment_sentiment)
         return tokenizer.tokenize_many(texts), themes
 
     t0 = time.perf_counter()
