@@ -209,9 +209,7 @@ def _counts(frame: pd.DataFrame, column: str) -> pd.Series:
     try:
         return parse_counts(frame[column])
     except CountParseError as exc:
-        index = exc.index
-        raise CleaningError(f"{frame.at[index, '_file']}, row {frame.at[index, '_row']}: column {column}: "
-                            f"cannot read {frame.at[index, column]!r} as a count") from exc
+        raise _bad_cell(frame, exc.index, column, "a count") from exc
 
 
 def _censored(frame: pd.DataFrame, column: str) -> pd.Series:
@@ -230,9 +228,13 @@ def _times(frame: pd.DataFrame, column: str) -> pd.Series:
     try:
         return parse_timestamps(frame[column])
     except TimestampParseError as exc:
-        index = exc.index
-        raise CleaningError(f"{frame.at[index, '_file']}, row {frame.at[index, '_row']}: column {column}: "
-                            f"cannot read {frame.at[index, column]!r} as a timestamp") from exc
+        raise _bad_cell(frame, exc.index, column, "a timestamp") from exc
+
+
+def _bad_cell(frame: pd.DataFrame, index, column: str, what: str) -> CleaningError:
+    """The error for one unreadable cell, naming its file and row (kept in ``_file``/``_row``)."""
+    return CleaningError(f"{frame.at[index, '_file']}, row {frame.at[index, '_row']}: column {column}: "
+                         f"cannot read {frame.at[index, column]!r} as {what}")
 
 
 @dataclass

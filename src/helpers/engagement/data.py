@@ -231,14 +231,17 @@ def load_posts(run_dir: str | Path, sentiment: str = "estimated") -> pd.DataFram
         posts = pd.read_parquet(scored)
         return posts.rename(columns={"sentiment": PREDICTOR})
     if sentiment == "latent":
-        truth = root / "raw" / "truth_posts.parquet"
-        for path in (clean, truth):
-            if not path.exists():
-                raise FileNotFoundError(f"{path} is missing: run `python -m helpers synth` and chapter 01")
-        posts = pd.read_parquet(clean)
-        latent = pd.read_parquet(truth, columns=["note_id", "latent_sentiment"])
-        return posts.merge(latent, on="note_id", how="inner").rename(columns={"latent_sentiment": PREDICTOR})
+        return _with_latent(clean, root / "raw" / "truth_posts.parquet", "note_id", PREDICTOR)
     raise EngagementDataError(f"sentiment must be 'estimated' or 'latent', not {sentiment!r}")
+
+
+def _with_latent(clean: Path, truth: Path, key: str, name: str) -> pd.DataFrame:
+    """Cleaned rows joined to the planted sentiment of the synthetic corpus, as column ``name``."""
+    for path in (clean, truth):
+        if not path.exists():
+            raise FileNotFoundError(f"{path} is missing: run `python -m helpers synth` and chapter 01")
+    latent = pd.read_parquet(truth, columns=[key, "latent_sentiment"])
+    return pd.read_parquet(clean).merge(latent, on=key, how="inner").rename(columns={"latent_sentiment": name})
 
 
 def load_comments(run_dir: str | Path, sentiment: str = "estimated") -> pd.DataFrame:
@@ -252,15 +255,8 @@ def load_comments(run_dir: str | Path, sentiment: str = "estimated") -> pd.DataF
         return comments.drop(columns=["post_sentiment"], errors="ignore").rename(
             columns={"sentiment": COMMENT_OUTCOME})
     if sentiment == "latent":
-        clean = root / "clean" / "comments.parquet"
-        truth = root / "raw" / "truth_comments.parquet"
-        for path in (clean, truth):
-            if not path.exists():
-                raise FileNotFoundError(f"{path} is missing: run `python -m helpers synth` and chapter 01")
-        comments = pd.read_parquet(clean)
-        latent = pd.read_parquet(truth, columns=["comment_id", "latent_sentiment"])
-        return comments.merge(latent, on="comment_id", how="inner").rename(
-            columns={"latent_sentiment": COMMENT_OUTCOME})
+        return _with_latent(root / "clean" / "comments.parquet", root / "raw" / "truth_comments.parquet",
+                            "comment_id", COMMENT_OUTCOME)
     raise EngagementDataError(f"sentiment must be 'estimated' or 'latent', not {sentiment!r}")
 
 
