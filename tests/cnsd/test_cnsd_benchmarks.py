@@ -27,6 +27,25 @@ def test_bootstrap_bounds_are_numbers_around_the_estimate():
         assert row[f"{m} low"] <= row[m] <= row[f"{m} high"] and row[f"{m} high"] - row[f"{m} low"] < 0.3
 
 
+@pytest.mark.parametrize("skew", [0.5, 0.05, 0.0])
+def test_bootstrap_counts_equal_scikit_learn_per_resample(skew):
+    """The vectorised resample metrics are scikit-learn's, resample by resample (incl. 0/0 cases)."""
+    rng = np.random.default_rng(3)
+    n = 40
+    y = (rng.random(n) < skew).astype(int)
+    p = np.where(rng.random(n) < 0.7, y, 1 - y)
+    n_boot, level = 300, 0.9
+    got = bench.bootstrap_ci(y, p, n_boot=n_boot, level=level, seed=11)
+    idx = np.random.default_rng(11).integers(n, size=(n_boot, n))
+    draws = {m: [] for m in bench.METRICS}
+    for row in idx:
+        for m, v in bench.classification_metrics(y[row], p[row]).items():
+            draws[m].append(v)
+    for m in bench.METRICS:
+        want = (np.percentile(draws[m], 5), np.percentile(draws[m], 95))
+        assert got[m] == pytest.approx(want, abs=1e-12)
+
+
 def test_gold_to_test_and_cross_validation_on_planted_corpus():
     corpus = generate_corpus(0.2, seed=8)
     users = corpus.users

@@ -100,3 +100,17 @@ def test_bertscore_with_local_model(tiny_bert):
     assert scores["f1"][0] > scores["f1"][1]
     metrics = generation_metrics(["我今天很难过"], ["我今天很难过"], scorer)
     assert metrics["BERTScore"] == pytest.approx(1.0, abs=1e-5) and metrics["ROUGE-1"] == 1.0
+
+
+def test_generation_rows_pools_systems_into_one_bertscore_call(tiny_bert):
+    """Scoring all systems in one call gives each system the BERTScore of its own call."""
+    from helpers.cnsd.chapter import generation_rows
+
+    scorer = BertScorer(tiny_bert, batch_size=2)
+    refs = ["我今天很难过睡不着", "我一直失眠", "火锅好吃"]
+    systems = {"a": ["我今天很难过", "火锅好吃", "他一直失眠"], "b": ["我很难过", "我一直失眠", "好吃"]}
+    rows = generation_rows(systems, refs, scorer, max_bertscore=2)
+    for name, cands in systems.items():
+        alone = float(scorer.score(cands[:2], refs[:2])["f1"].mean())
+        assert rows[name]["BERTScore"] == pytest.approx(alone, abs=1e-5)
+        assert rows[name]["ROUGE-1"] == pytest.approx(rouge1_corpus(cands, refs))

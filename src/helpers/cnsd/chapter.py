@@ -91,13 +91,18 @@ def template_floor(users: Sequence[CNSDUser]) -> list[str]:
 def generation_rows(candidates: Mapping[str, Sequence[str]], references: Sequence[str],
                     scorer: BertScorer | None, *, max_bertscore: int = 0) -> dict[str, dict[str, float]]:
     """BLEU, character ROUGE-1 and BERTScore (on the first ``max_bertscore`` pairs; 0 = all)."""
-    out = {}
-    n = max_bertscore or len(references)
-    for name, cands in candidates.items():
-        m = generation_metrics(cands, references)
-        if scorer is not None:
-            m["BERTScore"] = float(scorer.score(list(cands)[:n], list(references)[:n])["f1"].mean())
-        out[name] = m
+    out = {name: generation_metrics(cands, references) for name, cands in candidates.items()}
+    if scorer is not None:
+        # One BERTScore call for all systems: bert-score embeds each distinct sentence of a call
+        # once, so the shared references are encoded once instead of once per system (the
+        # per-pair scores do not depend on what else is in the call).
+        n = max_bertscore or len(references)
+        refs = list(references)[:n]
+        names = list(candidates)
+        pooled_cands = [c for name in names for c in list(candidates[name])[:n]]
+        f1 = scorer.score(pooled_cands, refs * len(names))["f1"]
+        for k, name in enumerate(names):
+            out[name]["BERTScore"] = float(np.mean(f1[k * len(refs):(k + 1) * len(refs)]))
     return out
 
 
