@@ -231,3 +231,32 @@ def test_every_export_flavour_cleans_to_the_same_sample(tmp_path, options):
     assert set(result.comments["comment_id"]) == set(
         tc.loc[(tc["fate"] == "final") & tc["note_id"].isin(result.posts["note_id"]), "comment_id"])
     assert result.posts["fans"].notna().all()
+
+
+def test_creator_hash_export_is_the_2026_store_and_cleans_like_the_user_id_export(small_run, tmp_path):
+    """The 2026-07 schema: sha256(user_id)[:16] pseudonyms, no avatar / IP, and the same cleaned data."""
+    import hashlib
+
+    from helpers.data.mediacrawler import detect_version
+
+    root, corpus, result = small_run
+    out = write(corpus, tmp_path / "raw", schema="creator_hash")
+    notes = pd.read_csv(out / "xhs" / "csv" / "search_contents_2024-11-12.csv", dtype=str)
+    comments = pd.read_csv(out / "xhs" / "csv" / "search_comments_2024-11-12.csv", dtype=str)
+    assert detect_version("notes", list(notes.columns)).startswith("MediaCrawler 2026-07-01")
+    assert detect_version("comments", list(comments.columns)).startswith("MediaCrawler 2026-07-01")
+    first = corpus.notes.set_index("note_id").loc[notes["note_id"].iloc[0], "user_id"]
+    assert notes["creator_hash"].iloc[0] == hashlib.sha256(first.encode()).hexdigest()[:16]
+    assert not set(notes["creator_hash"]) & set(corpus.notes["user_id"])
+    old = pd.read_csv(root / "raw" / "xhs" / "csv" / "search_contents_2024-11-12.csv", dtype=str)
+    assert "xsec_token" not in old.columns
+    assert detect_version("notes", list(old.columns)).startswith("MediaCrawler 2024-08-23")
+    hashed = clean_export(out, CleaningConfig(coding_file=out / "self_disclosure_coding.csv", fans_file=out / "fans.csv",
+                                              salt="test"))
+    assert hashed.flow["user_schema"] == "creator_hash"
+    assert set(hashed.posts["note_id"]) == set(result.posts["note_id"])
+    assert set(hashed.comments["comment_id"]) == set(result.comments["comment_id"])
+    mine = hashed.posts.set_index("note_id").sort_index()
+    theirs = result.posts.set_index("note_id").sort_index()
+    assert (mine["fans"] == theirs["fans"]).all()
+    assert (mine["creator_id"] == theirs["creator_id"]).all()  # one person, one pseudonym across schemas

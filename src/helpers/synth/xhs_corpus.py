@@ -60,6 +60,7 @@ orphan), ``intended_kept``, ``audience_index`` (−1 for the post's creator),
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import math
 import sqlite3
@@ -834,6 +835,27 @@ def _truth(scale, seed, size, transforms, planted, residual_sd, truth_posts, tru
 # writing
 # --------------------------------------------------------------------------------------
 
+#: Column orders of MediaCrawler's 2026-07 store (``store/xhs/__init__.py`` at 9f4f8bf): the
+#: user id is replaced by ``creator_hash`` and avatar / IP location are no longer stored.
+NOTE_COLUMNS_2026 = ("note_id", "type", "title", "desc", "video_url", "time", "last_update_time", "creator_hash",
+                     "nickname", "liked_count", "collected_count", "comment_count", "share_count", "image_list",
+                     "tag_list", "last_modify_ts", "note_url", "source_keyword", "xsec_token")
+COMMENT_COLUMNS_2026 = ("comment_id", "create_time", "note_id", "content", "creator_hash", "nickname",
+                        "sub_comment_count", "pictures", "parent_comment_id", "last_modify_ts", "like_count")
+
+
+def _creator_hash(user_id: str) -> str:
+    """MediaCrawler's 2026-07 pseudonym of a user: the first 16 hex digits of sha256(user_id)."""
+    return hashlib.sha256(str(user_id).encode("utf-8")).hexdigest()[:16]
+
+
+def _as_creator_hash(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
+    """A table as the 2026-07 store writes it (``_crawl`` kept for splitting by crawl)."""
+    out = frame.assign(creator_hash=frame["user_id"].map(_creator_hash))
+    keep = [c for c in columns if c in out.columns] + [c for c in ("_crawl",) if c in out.columns]
+    return out[keep]
+
+
 def write(corpus: SynthCorpus, out: str | Path, formats: tuple[str, ...] = ("csv",), schema: str = "user_id",
           sqlite: bool = False) -> Path:
     """Write the export and the truth files under ``out``.
@@ -847,12 +869,15 @@ def write(corpus: SynthCorpus, out: str | Path, formats: tuple[str, ...] = ("csv
     out.mkdir(parents=True, exist_ok=True)
     notes, comments, creators = corpus.notes, corpus.comments, corpus.creators
     if schema == "creator_hash":
-        notes = notes.rename(columns={"user_id": "creator_hash"})
-        comments = comments.rename(columns={"user_id": "creator_hash"})
-        fans = creators[["user_id", "fans"]].rename(columns={"user_id": "creator_hash"})
+        notes = _as_creator_hash(notes, NOTE_COLUMNS_2026)
+        comments = _as_creator_hash(comments, COMMENT_COLUMNS_2026)
+        fans = _as_creator_hash(creators[["user_id", "fans"]], ("creator_hash", "fans"))
         fans.to_csv(out / "fans.csv", index=False)
         creators = None
-    elif schema != "user_id":
+    elif schema == "user_id":
+        # the crawl dates fall under the 2024-08 note schema, which had no xsec_token yet
+        notes = notes.drop(columns="xsec_token")
+    else:
         raise ValueError(f"schema must be user_id or creator_hash, not {schema!r}")
     if sqlite:
         db = out / "xhs.db"
