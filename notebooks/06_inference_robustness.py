@@ -381,15 +381,30 @@ if do_measurement:
 #
 # Each simulated data set follows a stated model. Standard-normal predictors (followers
 # constant within a creator), Gaussian creator intercepts, and, for Model 5, crossed
-# intercepts for creators, posts and audience members. The planted standardised effects come
-# from this run's `truth.json`; on real data they come from the study's reported coefficients,
-# and their variance parts are stated assumptions. Sentiment (the post predictor and Model 5's
+# intercepts for creators, posts and audience members. The planted effects come from this
+# run's `truth.json`; on real data they come from the study's reported coefficients. Both are on
+# the raw scale the book declares for the paper's β, so they are standardised first with the SDs
+# of this run's data (β_std = β_raw · SD(x) / SD(y)); where the study alone must supply an SD
+# that it does not report, it is inferred from the paper's standard errors and the printed
+# notes say so. The variance parts are stated assumptions. Sentiment (the post predictor and Model 5's
 # outcome) is replaced by a prediction of the given R². Power is the share of data sets with
 # p < α; failed fits count as misses. The default engine is **OLS with creator-clustered
 # standard errors (statsmodels)**. It is a valid test of fixed effects under nesting and fast
 # enough for a grid; `power_engine = "lme4"` refits the study's own models and is meant for the
 # full-scale sweep. The dotted line marks the study's 535 posts (17,301 comments, about 32 per
 # post).
+#
+# The grid is drawn from a **sweep**: `python -m helpers book` first runs
+# `data/sweeps/power_small.yml` (the embedded corpus at scale 0.05, a few designs, 10 simulated
+# data sets each: a smoke run, wide Monte-Carlo error) and passes its folder as `power_sweep`;
+# the line under the figure names the sweep, its scale, seeds and date. Without a sweep the
+# chapter computes a small grid of its own. The full grid (15 runs of 3 designs, 500 simulated
+# data sets each) is one documented command:
+#
+# ```bash
+# .venv/bin/python -m helpers sweep data/sweeps/power.yml --dask
+# .venv/bin/python -m helpers run --only 06_inference_robustness -p power_sweep _build/sweeps/power
+# ```
 
 # %%
 power_table = pd.DataFrame()
@@ -452,8 +467,19 @@ if not power_table.empty:
 # * the model family: the log-linear mixed model, a mixed negative binomial (glmmTMB), or a
 #   fixed-effects NB2.
 #
-# Looser length filters need chapter 01 re-run. The specification-curve sweep does that and
-# its runs can be added here (`curve_sweep`). Top panel: the sorted estimates, per SD of
+# Looser length filters need chapter 01 re-run. The specification-curve sweep does that, and
+# its runs are added to this run's own specifications (`curve_sweep`): `python -m helpers book`
+# first runs `data/sweeps/specification_curve_small.yml` (scale 0.05, chapter 01 at two length
+# filters, the planted sentiment, six specifications per outcome) and the line under the table
+# names the sweep, its scale, seeds and date. At full scale (chapters 01 and 02 re-run for each
+# filter, 200 specifications per outcome):
+#
+# ```bash
+# .venv/bin/python -m helpers sweep data/sweeps/specification_curve.yml --dask
+# .venv/bin/python -m helpers run --only 06_inference_robustness -p curve_sweep _build/sweeps/specification_curve
+# ```
+#
+# In the figures, the top panel shows the sorted estimates, per SD of
 # sentiment, with 95 % intervals; red and blue mark significant negative and positive
 # estimates, grey not significant; the study's own specification is ringed. Bottom panel: the
 # choices behind each estimate.
