@@ -615,11 +615,26 @@ def _sentence(res):
 
 
 agree = int(nb_table["agrees"].sum()) if not nb_table.empty else 0
+correction_summary = ""
+if not correction_table.empty and "estimate" in correction_table:
+    parts = []
+    for model, group in correction_table.dropna(subset=["estimate"]).groupby("model", sort=False):
+        g = group.set_index("method")["estimate"]
+        parts.append(f"{model} " + ", ".join(f"{m} {v:.2f}" for m, v in g.items()))
+    correction_summary = ("\n\nCorrected for the sentiment model's error (raw slopes): " + "; ".join(parts) + ".")
+elif correction_note:
+    correction_summary = f"\n\nNo measurement-error correction: {correction_note}."
+if correction_coverage_summary.get("runs"):
+    correction_summary += (" Over the coverage sweep's " + str(correction_coverage_summary["runs"]) + " runs the 95 % "
+                           "intervals covered the planted slope in: " + ", ".join(
+                               f"{m} {100 * v['rate']:.0f} %" for m, v in correction_coverage_summary["methods"].items()
+                               if v["compared"]) + " of cases.")
 display(Markdown(
     "Effect of post sentiment (raw scale):\n\n" + "\n".join(_sentence(r) for r in results)
     + (f"\n\nThe negative-binomial refits agree on sign and significance for {agree} of {len(nb_table)} "
        "count outcomes" if not nb_table.empty else "")
     + (f"; MixedLM reproduces the lme4 fixed effects to {cross['abs_diff'].max():.1e}." if "abs_diff" in cross else ".")
+    + correction_summary
 ))
 
 # %% tags=["remove-output"]
