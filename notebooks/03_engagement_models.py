@@ -561,7 +561,10 @@ if not correction_table.empty and "estimate" in correction_table:
 # corrections, the intervals and the whole chain from generator to lme4 under a known error
 # model; it cannot show that a real sentiment model's errors follow that model (this run's own
 # labelled pairs, above, say how far they do). The Clopper–Pearson interval says how far from
-# 95 % each rate can be by chance. To refresh the bundled table, or to run it at the study's size:
+# 95 % each rate can be by chance. At the bundled scale each run has only about a hundred posts,
+# so the intervals of Models 1–4 are wide and even an attenuated naive interval often covers the
+# planted slope; coverage then separates the methods poorly, which is why the table also gives
+# each method's mean estimate (against the planted value) and median interval width. To refresh the bundled table, or to run it at the study's size:
 #
 # ```bash
 # .venv/bin/python -m helpers sweep data/sweeps/measurement_error_coverage.yml --workers 2          # bundled
@@ -570,6 +573,7 @@ if not correction_table.empty and "estimate" in correction_table:
 
 # %%
 correction_coverage, correction_coverage_summary = pd.DataFrame(), {"runs": 0}
+METHOD_NAMES = {"naive": "naive", "rc": "regression calibration", "simex": "SIMEX"}
 correction_path = project_root() / correction_coverage_results
 if correction_path.exists():
     swept = pd.read_csv(correction_path)
@@ -577,8 +581,9 @@ if correction_path.exists():
     provenance_path = correction_path.parent / "provenance.json"
     provenance = json.loads(provenance_path.read_text()) if provenance_path.exists() else {}
     if correction_coverage_summary["runs"]:
-        params = {c.removeprefix("param.03."): swept[c].dropna().iloc[0] for c in swept.columns
-                  if c.startswith("param.03.simulated_") and swept[c].notna().any()}
+        labels = {"simulated_r2": "R²", "simulated_slope": "slope d", "simulated_pairs": "labelled pairs"}
+        params = {labels.get(c.removeprefix("param.03."), c.removeprefix("param.03.")): swept[c].dropna().iloc[0]
+                  for c in swept.columns if c.startswith("param.03.simulated_") and swept[c].notna().any()}
         methods = correction_coverage_summary["methods"]
         display(Markdown(
             f"Over **{correction_coverage_summary['runs']} runs** (seeds {correction_coverage_summary['seeds'][0]}–"
@@ -586,7 +591,7 @@ if correction_path.exists():
             f"{', '.join(f'{x:g}' for x in correction_coverage_summary['scales'])}; simulated error "
             + ", ".join(f"{k} {v}" for k, v in params.items())
             + "), the 95 % intervals covered the planted post-sentiment slope of Models 1–5 in: "
-            + "; ".join(f"**{m}** {100 * v['rate']:.1f} % ({v['covered']} of {v['compared']}, Clopper–Pearson "
+            + "; ".join(f"**{METHOD_NAMES.get(m, m)}** {100 * v['rate']:.1f} % ({v['covered']} of {v['compared']}, Clopper–Pearson "
                         f"{100 * v['low']:.1f}–{100 * v['high']:.1f} %)" for m, v in methods.items() if v["compared"])
             + "." + (f" Table from `{correction_coverage_results}`, swept on {provenance.get('date', '?')} "
                      f"({provenance.get('machine', '?')})." if provenance else "")))
@@ -627,7 +632,8 @@ elif correction_note:
 if correction_coverage_summary.get("runs"):
     correction_summary += (" Over the coverage sweep's " + str(correction_coverage_summary["runs"]) + " runs the 95 % "
                            "intervals covered the planted slope in: " + ", ".join(
-                               f"{m} {100 * v['rate']:.0f} %" for m, v in correction_coverage_summary["methods"].items()
+                               f"{METHOD_NAMES.get(m, m)} {100 * v['rate']:.0f} %"
+                               for m, v in correction_coverage_summary["methods"].items()
                                if v["compared"]) + " of cases.")
 display(Markdown(
     "Effect of post sentiment (raw scale):\n\n" + "\n".join(_sentence(r) for r in results)
