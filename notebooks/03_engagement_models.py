@@ -78,7 +78,7 @@ transforms = ""  # per-covariate overrides of the paper's transforms, e.g. post_
 post_groups = "creator_id"  # random intercepts of Models 1-4
 comment_groups = "creator_id,note_id,audience_id"  # crossed random intercepts of Model 5
 include_comment_model = True
-sentiment_source = "estimated"  # estimated: scores of chapter 02, latent: planted sentiment (synthetic runs only)
+sentiment_source = "estimated"  # estimated: scores of chapter 02, latent: planted sentiment, simulated: planted plus stated prediction error (synthetic runs only)
 select_slopes = True
 fixed_slopes = ""  # with select_slopes False: grouping factors given a sentiment slope, e.g. creator_id
 slope_criterion = "aic_bic"  # keep a slope when aic_bic (both improve), aic, bic, or lrt
@@ -92,6 +92,14 @@ crosscheck_tol = 1e-3
 recovery_on_latent = True  # synthetic runs: also fit on the planted sentiment to check recovery
 run_checks = True  # diagnostics, negative-binomial refits and the MixedLM cross-check (off in coverage sweeps)
 coverage_results = "data/sweeps/planted_coverage/results.csv"  # sweep table of the coverage over seeds
+correct_measurement_error = True  # naive, regression-calibrated and SIMEX sentiment slopes
+n_boot = 1000  # bootstrap draws of each corrected interval
+simex_lambdas = "0.5,1,1.5,2"  # multiples of the measured error variance that SIMEX adds
+simex_reps = 5  # lme4 refits per lambda
+simulated_r2 = 0.4  # with sentiment_source simulated: squared correlation of prediction and planted sentiment
+simulated_slope = 0.8  # with sentiment_source simulated: slope d of the prediction on the planted sentiment
+simulated_pairs = 300  # with sentiment_source simulated: size of the labelled sample
+correction_coverage_results = "data/sweeps/measurement_error_coverage/results.csv"  # sweep table of the corrections over seeds
 
 # %% tags=["remove-cell"]
 # Opened on its own on Colab, a chapter first runs the earlier chapters it reads from.
@@ -100,6 +108,7 @@ from helpers.book.colab import prepare_chapter
 prepare_chapter("03_engagement_models", run_dir, scale=scale, seed=seed)
 
 # %%
+import json
 import time
 
 import numpy as np
@@ -109,6 +118,14 @@ from IPython.display import Markdown, display
 from helpers.book.figures import use_notebook_renderer
 from helpers.book.run_folder import RunLayout
 from helpers.book.runner import project_root
+from helpers.engagement.corrections import (
+    correct_models,
+    correction_coverage_from_sweep,
+    correction_results,
+    correction_status,
+    planted_slopes,
+    simulated_predictions,
+)
 from helpers.engagement.data import (
     load_comments,
     load_posts,
@@ -117,6 +134,7 @@ from helpers.engagement.data import (
 )
 from helpers.engagement.diagnostics import diagnostics_figure, diagnostics_table, vif_table
 from helpers.engagement.lmer import coefficient_table, fit_models, require_r
+from helpers.engagement.measurement_error import Calibration, read_calibration_pairs
 from helpers.engagement.mixedlm_crosscheck import crosscheck
 from helpers.engagement.negbin import negbin_checks
 from helpers.engagement.paper_comparison import (
@@ -144,11 +162,24 @@ def as_list(text):
     return tuple(x.strip() for x in str(text).split(",") if x.strip())
 
 
+def as_floats(text):
+    return tuple(float(x) for x in as_list(text))
+
+
 require_r(("lme4", "lmerTest", "glmmTMB"))  # a clear message with the fix if the R side is missing
 truth = read_truth(layout.root)
 synthetic = truth is not None
-posts = load_posts(layout.root, sentiment=sentiment_source)
-comments = load_comments(layout.root, sentiment=sentiment_source) if include_comment_model else None
+if sentiment_source == "simulated" and not synthetic:
+    raise ValueError("sentiment_source = 'simulated' needs the planted sentiment of a synthetic run "
+                     "(raw/truth.json); use 'estimated' on a real export")
+loaded_as = "latent" if sentiment_source == "simulated" else sentiment_source
+posts = load_posts(layout.root, sentiment=loaded_as)
+comments = load_comments(layout.root, sentiment=loaded_as) if include_comment_model else None
+simulated_pairs_table = None
+if sentiment_source == "simulated":
+    posts, comments, simulated_pairs_table = simulated_predictions(
+        posts, comments, r2=float(simulated_r2), slope=float(simulated_slope), n_pairs=int(simulated_pairs),
+        rng=np.random.default_rng(seed))
 specs = study_model_specs(
     outcomes=as_list(outcomes), covariates=as_list(covariates), outcome_transform=outcome_transform,
     transforms=parse_transforms(transforms), post_groups=as_list(post_groups),
@@ -431,6 +462,147 @@ else:
     display(Markdown(f"No sweep table at `{coverage_results}`: run the sweep above to compute the coverage."))
 
 # %% [markdown]
+# ## Measurement error: naive and corrected sentiment slopes
+#
+# The models above use *predicted* post sentiment: chapter 02's scores, not the coders'. Unless
+# the predictions are perfect, the slope on them is biased, mostly towards zero, and its
+# interval ignores that the predictor is itself an estimate. Chapter 02's held-out test split
+# holds both the coders' score and the model's prediction for every labelled text, so the
+# error can be measured there and the slope corrected (`helpers.engagement.corrections`):
+#
+# * **naive**: the slope as fitted, with lme4's interval;
+# * **regression calibration (RC)**: the naive slope divided by b, the slope of E[true | predicted]
+#   on the labelled pairs (refitting on the calibrated predictor gives exactly this);
+# * **SIMEX**: the model's own lme4 formula refitted with extra noise of λ times the measured
+#   error variance, the slopes extrapolated back to no error (λ = −1); in Model 5 the noise is
+#   added per post and shared by its comments.
+#
+# Both corrected intervals are bootstrap percentiles that re-estimate the calibration on
+# resamples of the labelled pairs, so they include the sentiment model's error as well as the
+# sampling error of the data. In Model 5 the outcome (comment sentiment) is predicted by the same
+# model, so its slope is also divided by the calibration slope d of the predictions. Only the
+# sentiment coefficient is corrected; the covariates' coefficients stay as fitted.
+#
+# The corrections assume the error is non-differential (the prediction carries no information on
+# the outcome beyond the true sentiment), that the labelled texts are like the analysed ones and
+# that the calibration does not depend on the covariates. Chapter 02's test split mixes posts and
+# comments; since E[true | predicted] depends on how widely the true scores spread, a split whose
+# spread differs from the posts' biases the correction of the post slope. They do not apply when the models use
+# the planted (latent) sentiment, which has no prediction error, nor to a model that could not be
+# fitted; the table says so.
+
+# %%
+correction_table = pd.DataFrame()
+correction_calibration = None
+pairs_source = None
+correction_note = (correction_status(sentiment_source) if correct_measurement_error
+                   else "switched off (correct_measurement_error = False)")
+if correction_note is None:
+    if sentiment_source == "simulated":
+        pairs = simulated_pairs_table
+        pairs_source = "simulated (stated error model)"
+    else:
+        pairs = read_calibration_pairs(layout.root)
+        pairs_source = "chapter 02 test split"
+    correction_calibration = Calibration.fit(pairs["score"], pairs["prediction"])
+    started = time.perf_counter()
+    correction_table = correct_models(results, correction_calibration, planted=planted_slopes(truth),
+                                      lambdas=as_floats(simex_lambdas), n_rep=int(simex_reps),
+                                      n_boot=int(n_boot), seed=seed)
+    correction_table.to_csv(layout.models / "measurement_error_corrections.csv", index=False)
+    cal = correction_calibration
+    display(Markdown(
+        f"**Labelled pairs:** {cal.n} ({pairs_source}"
+        + (f": planted sentiment plus error with R² {float(simulated_r2):g} and slope d {float(simulated_slope):g}"
+           if sentiment_source == "simulated" else "")
+        + f"). Measured: R² {cal.r2:.2f}, E[true | predicted] slope b {cal.rc_slope:.2f}, classical slope d "
+        f"{cal.cl_slope:.2f}, error variance {cal.error_var:.3f}. Corrections computed in "
+        f"{time.perf_counter() - started:.0f} s ({int(simex_reps)} SIMEX refits per λ, {int(n_boot)} bootstrap draws)."))
+    shown = [c for c in ["model", "outcome", "method", "estimate", "conf_low", "conf_high", "planted", "covered",
+                         "std_estimate", "notes"] if c in correction_table]
+    display(correction_table[shown])
+else:
+    display(Markdown(f"**No measurement-error correction in this run:** {correction_note}."))
+
+# %%
+if not correction_table.empty and "estimate" in correction_table:
+    import plotly.graph_objects as go
+
+    ok = correction_table.dropna(subset=["estimate"])
+    fig = go.Figure()
+    colours = {"naive": "#9e9e9e", "regression calibration": "#1f77b4", "SIMEX": "#ff7f0e"}
+    for method, group in ok.groupby("method", sort=False):
+        fig.add_trace(go.Scatter(
+            x=group["estimate"], y=[f"{m} ({o})" for m, o in zip(group["model"], group["outcome"], strict=True)],
+            mode="markers", name=method, marker={"size": 9, "color": colours.get(method, "#2ca02c")},
+            error_x={"type": "data", "symmetric": False, "array": group["conf_high"] - group["estimate"],
+                     "arrayminus": group["estimate"] - group["conf_low"]}))
+    if "planted" in ok:
+        p = ok.drop_duplicates("model")
+        fig.add_trace(go.Scatter(x=p["planted"], y=[f"{m} ({o})" for m, o in zip(p["model"], p["outcome"], strict=True)],
+                                 mode="markers", name="planted", marker={"symbol": "diamond-open", "size": 14,
+                                                                         "color": "black"}))
+    fig.add_vline(x=0, line_color="lightgrey")
+    fig.update_layout(title="Post-sentiment slope (raw scale, 95 % intervals): naive and corrected",
+                      xaxis_title="slope per unit of sentiment", height=440, width=860, scattermode="group")
+    fig.show()
+
+# %% [markdown]
+# ### Coverage of the planted slope by naive and corrected intervals, over seeds
+#
+# One run cannot show whether an interval covers the truth 95 % of the time. The rates below
+# are computed here from the table of a sweep (`data/sweeps/measurement_error_coverage.yml`):
+# every run generates its own corpus from its own seed, cleans it (chapter 01) and runs this
+# chapter with `sentiment_source = "simulated"`. That replaces the planted sentiment of every
+# post and comment by a prediction with a *stated* error (squared correlation R² and slope d on
+# the planted score, the values in the table below), draws an independent labelled sample of
+# posts from the same error model, fits the five models with lme4 and corrects them as above. Chapter 02's
+# fine-tune is not re-run: it takes far too long on a CPU to repeat 20 times. So this checks the
+# corrections, the intervals and the whole chain from generator to lme4 under a known error
+# model; it cannot show that a real sentiment model's errors follow that model (this run's own
+# labelled pairs, above, say how far they do). The Clopper–Pearson interval says how far from
+# 95 % each rate can be by chance. At the bundled scale each run has only about a hundred posts,
+# so the intervals of Models 1–4 are wide and even an attenuated naive interval often covers the
+# planted slope; coverage then separates the methods poorly, which is why the table also gives
+# each method's mean estimate (against the planted value) and median interval width. To refresh the bundled table, or to run it at the study's size:
+#
+# ```bash
+# .venv/bin/python -m helpers sweep data/sweeps/measurement_error_coverage.yml --workers 2          # bundled
+# .venv/bin/python -m helpers sweep data/sweeps/measurement_error_coverage_full.yml --workers 4     # scale 1
+# ```
+
+# %%
+correction_coverage, correction_coverage_summary = pd.DataFrame(), {"runs": 0}
+METHOD_NAMES = {"naive": "naive", "rc": "regression calibration", "simex": "SIMEX"}
+correction_path = project_root() / correction_coverage_results
+if correction_path.exists():
+    swept = pd.read_csv(correction_path)
+    correction_coverage, correction_coverage_summary = correction_coverage_from_sweep(swept)
+    provenance_path = correction_path.parent / "provenance.json"
+    provenance = json.loads(provenance_path.read_text()) if provenance_path.exists() else {}
+    if correction_coverage_summary["runs"]:
+        labels = {"simulated_r2": "R²", "simulated_slope": "slope d", "simulated_pairs": "labelled pairs"}
+        params = {labels.get(c.removeprefix("param.03."), c.removeprefix("param.03.")): swept[c].dropna().iloc[0]
+                  for c in swept.columns if c.startswith("param.03.simulated_") and swept[c].notna().any()}
+        methods = correction_coverage_summary["methods"]
+        display(Markdown(
+            f"Over **{correction_coverage_summary['runs']} runs** (seeds {correction_coverage_summary['seeds'][0]}–"
+            f"{correction_coverage_summary['seeds'][-1]}, scale "
+            f"{', '.join(f'{x:g}' for x in correction_coverage_summary['scales'])}; simulated error "
+            + ", ".join(f"{k} {v}" for k, v in params.items())
+            + "), the 95 % intervals covered the planted post-sentiment slope of Models 1–5 in: "
+            + "; ".join(f"**{METHOD_NAMES.get(m, m)}** {100 * v['rate']:.1f} % ({v['covered']} of {v['compared']}, Clopper–Pearson "
+                        f"{100 * v['low']:.1f}–{100 * v['high']:.1f} %)" for m, v in methods.items() if v["compared"])
+            + "." + (f" Table from `{correction_coverage_results}`, swept on {provenance.get('date', '?')} "
+                     f"({provenance.get('machine', '?')})." if provenance else "")))
+        display(correction_coverage.round(3))
+    else:
+        display(Markdown(f"`{correction_coverage_results}` holds no measurement-error results."))
+else:
+    display(Markdown(f"No sweep table at `{correction_coverage_results}`: run the sweep above to compute "
+                     "the coverage of the corrections."))
+
+# %% [markdown]
 # ## In short
 
 # %%
@@ -448,16 +620,30 @@ def _sentence(res):
 
 
 agree = int(nb_table["agrees"].sum()) if not nb_table.empty else 0
+correction_summary = ""
+if not correction_table.empty and "estimate" in correction_table:
+    parts = []
+    for model, group in correction_table.dropna(subset=["estimate"]).groupby("model", sort=False):
+        g = group.set_index("method")["estimate"]
+        parts.append(f"{model} " + ", ".join(f"{m} {v:.2f}" for m, v in g.items()))
+    correction_summary = ("\n\nCorrected for the sentiment model's error (raw slopes): " + "; ".join(parts) + ".")
+elif correction_note:
+    correction_summary = f"\n\nNo measurement-error correction: {correction_note}."
+if correction_coverage_summary.get("runs"):
+    correction_summary += (" Over the coverage sweep's " + str(correction_coverage_summary["runs"]) + " runs the 95 % "
+                           "intervals covered the planted slope in: " + ", ".join(
+                               f"{METHOD_NAMES.get(m, m)} {100 * v['rate']:.0f} %"
+                               for m, v in correction_coverage_summary["methods"].items()
+                               if v["compared"]) + " of cases.")
 display(Markdown(
     "Effect of post sentiment (raw scale):\n\n" + "\n".join(_sentence(r) for r in results)
     + (f"\n\nThe negative-binomial refits agree on sign and significance for {agree} of {len(nb_table)} "
        "count outcomes" if not nb_table.empty else "")
     + (f"; MixedLM reproduces the lme4 fixed effects to {cross['abs_diff'].max():.1e}." if "abs_diff" in cross else ".")
+    + correction_summary
 ))
 
 # %% tags=["remove-output"]
-import json
-
 from helpers.book.results_schema import EngagementResults
 from helpers.jsonio import json_default
 
@@ -500,6 +686,15 @@ if sentiment_source == "estimated" and "estimated" in recovery_tables:
 if coverage_summary.get("runs"):
     headline["coverage_over_seeds"] = {k: coverage_summary[k] for k in ("runs", "compared", "covered", "rate",
                                                                           "low", "high")}
+headline["measurement_error"] = correction_results(correction_table) if not correction_table.empty else {}
+if correction_calibration is not None:
+    headline["measurement_error_calibration"] = {
+        "source": pairs_source, "n_pairs": int(correction_calibration.n), "r2": float(correction_calibration.r2),
+        "rc_slope_b": float(correction_calibration.rc_slope), "classical_slope_d": float(correction_calibration.cl_slope),
+        "error_variance": float(correction_calibration.error_var)}
+headline["measurement_error_note"] = correction_note
+if correction_coverage_summary.get("runs"):
+    headline["correction_coverage_over_seeds"] = correction_coverage_summary["methods"]
 headline = EngagementResults(**json.loads(json.dumps(headline, default=json_default)))
 layout.write_results("03_engagement_models", headline)
 headline

@@ -113,6 +113,7 @@ if on_colab():
 # %%
 import json
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -124,9 +125,10 @@ from helpers.book.run_folder import RunLayout
 from helpers.engagement import measurement_error as me
 from helpers.engagement import power as pw
 from helpers.engagement import specification_curve as sc
+from helpers.engagement.corrections import planted_slopes
 from helpers.engagement.data import load_comments, load_posts, study_model_specs
 from helpers.engagement.lmer import fit_models, require_r
-from helpers.engagement.recovery import planted_effects, read_truth
+from helpers.engagement.recovery import read_truth
 from helpers.study.du_gu import STUDY_SIZE
 
 use_notebook_renderer()
@@ -152,6 +154,44 @@ calibration = None
 if have_scores:
     pairs = me.read_calibration_pairs(layout.root)
     calibration = me.Calibration.fit(pairs["score"], pairs["prediction"])
+
+
+def effects_for_run():
+    """The planted effects of the power and coverage simulations, standardised with this run's SDs.
+
+    Synthetic runs: the truth file's raw coefficients, converted with the SDs of the planted
+    sentiment and the covariates in the cleaned data. Real runs: the study's raw coefficients,
+    converted with the SDs of the user's own data (the sentiment SD corrected for prediction
+    error where a calibration exists).
+    """
+    if synthetic:
+        sds = pw.sds_of_data(load_posts(layout.root, sentiment="latent"), load_comments(layout.root, sentiment="latent"))
+        return pw.PlantedEffects.from_truth(truth, sds)
+    if not have_scores:
+        return pw.PlantedEffects.from_study()
+    est_posts = load_posts(layout.root, sentiment="estimated")
+    sds = pw.sds_of_data(est_posts, load_comments(layout.root, sentiment="estimated"))
+    if calibration is not None:
+        latent_var = calibration.latent_variance(float(est_posts["post_sentiment"].var()))
+        for entry in sds.values():
+            if latent_var > 0 and "post_sentiment" in entry:
+                entry["post_sentiment"] = float(np.sqrt(latent_var))
+    return pw.PlantedEffects.from_study(sds)
+
+
+def sweep_source(folder, label):
+    """One sentence naming the sweep a figure came from: spec file, scale, seeds, runs, date."""
+    from helpers.book.sweep import read_provenance
+
+    info = read_provenance(folder)
+    if not info:
+        return f"{label} read from the sweep folder `{Path(folder).name}` (no `sweep.json`: spec and date unknown)."
+    return (f"{label} read from the sweep `{info.get('spec') or info.get('name')}` ({info['ok']} of {info['runs']} "
+            f"runs finished; scale {', '.join(f'{x:g}' for x in info['scales'])}; seeds "
+            f"{', '.join(str(x) for x in info['seeds'])}; swept {info['started']} to {info['finished']} on "
+            f"{info['machine']}).")
+
+
 display(Markdown(
     f"**Run folder:** {'synthetic corpus (planted truth available)' if synthetic else 'real data (no planted truth)'}; "
     + (f"sentiment scores of chapter 02 with a labelled test split of {calibration.n} texts."
@@ -201,9 +241,12 @@ if do_measurement:
 #
 # Both intervals are bootstrap percentiles. Each draw re-estimates the calibration on a
 # resample of the test split and combines it with a draw of the naive slope from its sampling
-# distribution. Standardised β use the latent SDs implied by the measurement model, so they
-# are on the planted scale. On a synthetic run, the same models fitted on the *planted*
-# sentiment, and the planted effects themselves, are shown beside them.
+# distribution. The raw slopes are per unit of the true sentiment, the scale the generator
+# plants on and the one compared with the planted value; standardised β (using the latent SDs
+# the measurement model implies) are listed too. On a synthetic run, the same models fitted on
+# the *planted* sentiment, and the planted effects themselves, are shown beside them. Chapter 03
+# shows the same comparison with each model's selected random slopes, and its coverage over 20
+# seeds of the whole pipeline.
 
 # %%
 correction_table = pd.DataFrame()
@@ -214,7 +257,7 @@ if do_measurement:
     specs = study_model_specs()
     fits = fit_models(specs, posts_est, comments_est, engine="lmerTest", min_groups=min_groups)
     lambdas = as_list(simex_lambdas, float)
-    planted = planted_effects(truth) if synthetic else {}
+    planted = planted_slopes(truth) or {}
     rows = []
     for i, res in enumerate(fits):
         base = {"model": res.spec.name, "outcome": res.spec.outcome}
@@ -237,7 +280,7 @@ if do_measurement:
         for est in estimates:
             rows.append({**base, **est.row()})
         if synthetic:
-            target = planted.get(res.spec.outcome, {}).get("target", np.nan)
+            target = planted.get(res.spec.outcome, np.nan)
             for row in rows[-3:]:
                 row["planted"] = target
     if synthetic:
@@ -251,29 +294,29 @@ if do_measurement:
             rows.append({"model": res.spec.name, "outcome": res.spec.outcome, "method": "latent (planted sentiment)",
                          "estimate": c["estimate"], "conf_low": c["conf_low"], "conf_high": c["conf_high"],
                          "std_estimate": s["estimate"], "std_conf_low": s["conf_low"], "std_conf_high": s["conf_high"],
-                         "planted": planted.get(res.spec.outcome, {}).get("target", np.nan), "notes": ""})
+                         "planted": planted.get(res.spec.outcome, np.nan), "notes": ""})
     correction_table = pd.DataFrame(rows)
     if "planted" in correction_table:
-        correction_table["covers_planted"] = ((correction_table["std_conf_low"] <= correction_table["planted"])
-                                              & (correction_table["planted"] <= correction_table["std_conf_high"]))
+        correction_table["covers_planted"] = ((correction_table["conf_low"] <= correction_table["planted"])
+                                              & (correction_table["planted"] <= correction_table["conf_high"]))
     correction_table.to_csv(layout.models / "measurement_error_corrections.csv", index=False)
-    cols = [c for c in ["model", "outcome", "method", "std_estimate", "std_conf_low", "std_conf_high", "planted",
-                        "covers_planted", "estimate", "notes"] if c in correction_table]
+    cols = [c for c in ["model", "outcome", "method", "estimate", "conf_low", "conf_high", "planted",
+                        "covers_planted", "std_estimate", "notes"] if c in correction_table]
     display(correction_table[cols])
 
 # %%
 if do_measurement and not correction_table.empty:
     import plotly.graph_objects as go
 
-    shown = correction_table.dropna(subset=["std_estimate"])
+    shown = correction_table.dropna(subset=["estimate"])
     fig = go.Figure()
     colours = {"naive": "#9e9e9e", "regression calibration": "#1f77b4", "latent (planted sentiment)": "#2ca02c"}
     for k, (method, group) in enumerate(shown.groupby("method", sort=False)):
         fig.add_trace(go.Scatter(
-            x=group["std_estimate"], y=[f"{m} ({o})" for m, o in zip(group["model"], group["outcome"], strict=True)],
+            x=group["estimate"], y=[f"{m} ({o})" for m, o in zip(group["model"], group["outcome"], strict=True)],
             mode="markers", name=method, marker={"size": 9, "color": colours.get(method, "#ff7f0e")},
-            error_x={"type": "data", "symmetric": False, "array": group["std_conf_high"] - group["std_estimate"],
-                     "arrayminus": group["std_estimate"] - group["std_conf_low"]},
+            error_x={"type": "data", "symmetric": False, "array": group["conf_high"] - group["estimate"],
+                     "arrayminus": group["estimate"] - group["conf_low"]},
             offsetgroup=str(k)))
     if "planted" in shown:
         p = shown.drop_duplicates("model")
@@ -281,8 +324,8 @@ if do_measurement and not correction_table.empty:
                                  mode="markers", name="planted", marker={"symbol": "diamond-open", "size": 14,
                                                                          "color": "black"}))
     fig.add_vline(x=0, line_color="lightgrey")
-    fig.update_layout(title="Post-sentiment effect (standardised β, 95 % intervals): naive and corrected",
-                      xaxis_title="standardised β", height=460, width=860, scattermode="group")
+    fig.update_layout(title="Post-sentiment slope (raw scale, the planted one, 95 % intervals): naive and corrected",
+                      xaxis_title="slope per unit of sentiment", height=460, width=860, scattermode="group")
     fig.show()
     first = next(iter(simex_curves), None)
     if first:
@@ -312,12 +355,14 @@ if do_measurement and not correction_table.empty:
 # drawn independently. The fast inner loop here is **OLS with creator-clustered standard
 # errors (statsmodels)**, not lme4. The check needs thousands of refits (SIMEX refits every
 # model 40 times per seed), which lme4 would make take hours. The correction formulas are the
-# same ones used above.
+# same ones used above. Chapter 03 has the slower, fuller check: the coverage of all five
+# models' planted sentiment slopes over 20 seeds of the whole pipeline (generator, cleaning and
+# lme4 fits), from the `measurement_error_coverage` sweep.
 
 # %%
 coverage = pd.DataFrame()
 if do_measurement:
-    effects = pw.PlantedEffects.from_truth(truth) if synthetic else pw.PlantedEffects.from_study()
+    effects = effects_for_run()
     n_cal = int(coverage_calibration_n) or calibration.n
     started = time.perf_counter()
     cov_runs = me.coverage_study(
@@ -338,26 +383,45 @@ if do_measurement:
 #
 # Each simulated data set follows a stated model. Standard-normal predictors (followers
 # constant within a creator), Gaussian creator intercepts, and, for Model 5, crossed
-# intercepts for creators, posts and audience members. The planted standardised effects come
-# from this run's `truth.json`; on real data they come from the study's reported coefficients,
-# and their variance parts are stated assumptions. Sentiment (the post predictor and Model 5's
+# intercepts for creators, posts and audience members. The planted effects come from this
+# run's `truth.json`; on real data they come from the study's reported coefficients. Both are on
+# the raw scale the book declares for the paper's β, so they are standardised first with the SDs
+# of this run's data (β_std = β_raw · SD(x) / SD(y)); where the study alone must supply an SD
+# that it does not report, it is inferred from the paper's standard errors and the printed
+# notes say so. The variance parts are stated assumptions. Sentiment (the post predictor and Model 5's
 # outcome) is replaced by a prediction of the given R². Power is the share of data sets with
 # p < α; failed fits count as misses. The default engine is **OLS with creator-clustered
 # standard errors (statsmodels)**. It is a valid test of fixed effects under nesting and fast
 # enough for a grid; `power_engine = "lme4"` refits the study's own models and is meant for the
 # full-scale sweep. The dotted line marks the study's 535 posts (17,301 comments, about 32 per
 # post).
+#
+# The grid is drawn from a **sweep**: `python -m helpers book` first runs
+# `data/sweeps/power_small.yml` (the embedded corpus at scale 0.05, a few designs, 10 simulated
+# data sets each: a smoke run, wide Monte-Carlo error) and passes its folder as `power_sweep`;
+# the line under the figure names the sweep, its scale, seeds and date. Without a sweep the
+# chapter computes a small grid of its own. The full grid (15 runs of 3 designs, 500 simulated
+# data sets each) is one documented command:
+#
+# ```bash
+# .venv/bin/python -m helpers sweep data/sweeps/power.yml --dask
+# .venv/bin/python -m helpers run --only 06_inference_robustness -p power_sweep _build/sweeps/power
+# ```
 
 # %%
 power_table = pd.DataFrame()
 if "power" in parts:
-    effects = pw.PlantedEffects.from_truth(truth) if synthetic else pw.PlantedEffects.from_study()
+    effects = effects_for_run()
     for note in effects.notes:
         print(note)
     if power_sweep:
-        power_table = pw.load_power_sweep(power_sweep)
-        display(Markdown(f"Power grid read from the sweep in `{power_sweep}` ({power_table['sweep_run'].nunique()} runs)."))
-    else:
+        try:
+            power_table = pw.load_power_sweep(power_sweep)
+            display(Markdown(sweep_source(power_sweep, f"**Power grid** ({power_table['sweep_run'].nunique()} runs)")))
+        except FileNotFoundError as exc:
+            display(Markdown(f"**The power sweep could not be read** ({exc}); the small grid of this run is "
+                             "computed instead."))
+    if power_table.empty:
         run_r2 = round(float(calibration.r2), 2) if calibration is not None else None
         # auto: a small grid around the study's design; the full grid is the power sweep's job
         posts_axis = (sorted({max(20, round(535 * scale)), 100, 535} if scale < 0.5 else [100, 535, 1500])
@@ -405,8 +469,19 @@ if not power_table.empty:
 # * the model family: the log-linear mixed model, a mixed negative binomial (glmmTMB), or a
 #   fixed-effects NB2.
 #
-# Looser length filters need chapter 01 re-run. The specification-curve sweep does that and
-# its runs can be added here (`curve_sweep`). Top panel: the sorted estimates, per SD of
+# Looser length filters need chapter 01 re-run. The specification-curve sweep does that, and
+# its runs are added to this run's own specifications (`curve_sweep`): `python -m helpers book`
+# first runs `data/sweeps/specification_curve_small.yml` (scale 0.05, chapter 01 at two length
+# filters, the planted sentiment, six specifications per outcome) and the line under the table
+# names the sweep, its scale, seeds and date. At full scale (chapters 01 and 02 re-run for each
+# filter, 200 specifications per outcome):
+#
+# ```bash
+# .venv/bin/python -m helpers sweep data/sweeps/specification_curve.yml --dask
+# .venv/bin/python -m helpers run --only 06_inference_robustness -p curve_sweep _build/sweeps/specification_curve
+# ```
+#
+# In the figures, the top panel shows the sorted estimates, per SD of
 # sentiment, with 95 % intervals; red and blue mark significant negative and positive
 # estimates, grey not significant; the study's own specification is ringed. Bottom panel: the
 # choices behind each estimate.
@@ -456,10 +531,16 @@ if "curve" in parts:
         + f" in {time.perf_counter() - started:.0f} s; {int((curve_table['status'] != 'ok').sum())} could not be "
         "fitted (listed below)."))
     if curve_sweep:
-        swept = sc.load_curve_sweep(curve_sweep)
-        display(Markdown(f"Added {len(swept)} specifications from {swept['sweep_run'].nunique()} runs of the sweep "
-                         f"in `{curve_sweep}` (their chapter-01 length filters are the `param.01.*` columns)."))
-        curve_table = pd.concat([curve_table.assign(sweep_run="this run"), swept], ignore_index=True)
+        try:
+            swept = sc.load_curve_sweep(curve_sweep)
+            display(Markdown(sweep_source(
+                curve_sweep, f"**Added {len(swept)} specifications** from {swept['sweep_run'].nunique()} runs,")
+                + " Their chapter-01 length filters are the `param.01.*` columns; the figure shows this run's "
+                "specifications and the sweep's together."))
+            curve_table = pd.concat([curve_table.assign(sweep_run="this run"), swept], ignore_index=True)
+        except FileNotFoundError as exc:
+            display(Markdown(f"**The specification-curve sweep could not be read** ({exc}); only this run's "
+                             "specifications are shown."))
     curve_summary = sc.summarise(curve_table, alpha=alpha)
     display(curve_summary)
     failed = curve_table.loc[curve_table["status"] != "ok", ["model", *sc.CHOICES, "status"]]

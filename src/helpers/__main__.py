@@ -42,7 +42,7 @@ def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-progress", action="store_true")
 
 
-def _run(args: argparse.Namespace) -> int:
+def _run(args: argparse.Namespace, sweeps: bool = False) -> int:
     steps = None
     if args.only:
         from helpers.book.run_folder import STEPS, match_steps
@@ -53,12 +53,17 @@ def _run(args: argparse.Namespace) -> int:
             if not match:
                 raise RunnerError(f"--only {name}: no such step (steps: {', '.join(STEPS)})")
             steps += match
+    parameters = [(k, coerce_value(v)) for k, v in args.parameter]
+    if sweeps:
+        from helpers.book.build import run_book_sweeps
+
+        parameters += run_book_sweeps(parameters, steps, kernel=args.kernel)
     records = run_notebooks(
         args.run_dir,
         steps=steps,
         scale=args.scale,
         seed=args.seed,
-        parameters=[(k, coerce_value(v)) for k, v in args.parameter],
+        parameters=parameters,
         kernel=args.kernel,
         keep_going=args.keep_going,
         progress=not args.no_progress,
@@ -81,6 +86,9 @@ def main(argv: list[str] | None = None) -> int:
     book_p = sub.add_parser("book", help="run the notebooks, then build the book")
     _add_run_arguments(book_p)
     book_p.add_argument("--skip-run", action="store_true", help="build from the existing run folder")
+    book_p.add_argument("--no-sweeps", action="store_true",
+                        help="do not run chapter 06's small power and specification-curve sweeps first "
+                             "(the chapter then computes its own small grids)")
     sub.add_parser("check-pairs", help="check notebook .py/.ipynb pairs")
     for name in DELEGATED:
         sub.add_parser(name, help=f"see python -m helpers {name} --help", add_help=False)
@@ -92,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "book":
             from helpers.book.build import build_book, stage_book
 
-            status = 0 if args.skip_run else _run(args)
+            status = 0 if args.skip_run else _run(args, sweeps=not args.no_sweeps)
             stage = stage_book(args.run_dir)
             html = build_book(stage)
             print(f"book: {html / 'index.html'}")

@@ -76,6 +76,12 @@ def engagement(likes=-1.24, comments=-0.66, fav_p=0.48, share_p=0.8, cs=0.17, cs
         verdict_counts={"consistent with the study": 5, "cannot tell": 15},
         negbin_agreement={"likes": True, "favorites": False, "shares": True, "comments": False},
         mixedlm_max_abs_diff=4.6e-6,
+        measurement_error={"likes": {
+            "naive": {"estimate": -0.21, "conf_low": -0.4, "conf_high": -0.02},
+            "rc": {"estimate": -0.33, "conf_low": -0.61, "conf_high": -0.05},
+            "simex": {"estimate": -0.31, "conf_low": -0.58, "conf_high": -0.04}}},
+        measurement_error_calibration={"source": "chapter 02 test split", "n_pairs": 46, "r2": 0.62,
+                                       "rc_slope_b": 0.71, "classical_slope_d": 0.88, "error_variance": 0.05},
     )
     return EngagementResults(**{**values, **changes})
 

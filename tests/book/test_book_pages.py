@@ -185,3 +185,13 @@ def test_write_generated_pages(tmp_path):
     assert [p.name for p in written] == ["results.md", "sweeps.md"]
     sweeps = (stage / "book" / "sweeps.md").read_text()
     assert "data/sweeps/s.yml" in sweeps and "notebooks: [03]" in sweeps and "2 cores" in sweeps
+    # the sweeps behind chapters 03 and 06, with their full-scale commands, and the specs exist
+    import re
+
+    from helpers.book.runner import project_root
+
+    for spec in ("power.yml", "specification_curve.yml", "measurement_error_coverage_full.yml",
+                 "power_small.yml", "specification_curve_small.yml", "measurement_error_coverage.yml"):
+        assert spec in sweeps
+    for spec in set(re.findall(r"data/sweeps/([a-z_]+\.yml)", sweeps)) - {"s.yml"}:
+        assert (project_root() / "data" / "sweeps" / spec).exists(), spec

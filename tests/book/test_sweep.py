@@ -7,7 +7,16 @@ import json
 import pandas as pd
 import pytest
 
-from helpers.book.sweep import SweepError, flatten, main, parse_spec, plan_runs, run_key, run_sweep
+from helpers.book.sweep import (
+    SweepError,
+    flatten,
+    main,
+    parse_spec,
+    plan_runs,
+    read_provenance,
+    run_key,
+    run_sweep,
+)
 
 FIRST = '''# %% tags=["parameters"]
 run_dir = "x"
@@ -108,6 +117,10 @@ def test_sweep_runs_skips_done_records_failures_and_tabulates(nb_dir, tmp_path):
     assert set(table["param.02.threshold"]) == {0.25}  # failed runs contribute no rows
     assert table.loc[table.metric == "mode", "value_text"].tolist() == ["a", "a"]
     assert {"01_first", "02_second"} == set(table["step"])
+    provenance = read_provenance(root)  # what a page cites under a figure drawn from the sweep
+    assert provenance["runs"] == 4 and provenance["ok"] == 2 and provenance["failed"] == 2
+    assert provenance["scales"] == [0.5] and provenance["seeds"] == [2, 3]
+    assert provenance["started"].endswith("UTC") and provenance["steps"] == ["01_first", "02_second"]
 
     # Second call: finished runs are skipped, failed ones are tried again.
     messages: list[str] = []
@@ -181,3 +194,30 @@ def test_remove_cell_cells_do_not_enter_the_run_key(tmp_path):
     keys = {name: run_key(notebook_sources(tmp_path / name, ["01_x"]), 1.0, 1, {}) for name in "abcd"}
     assert keys["a"] == keys["b"] == keys["c"], "editing or dropping a remove-cell cell keeps the key"
     assert keys["d"] != keys["a"], "editing a real cell changes it"
+
+
+def test_the_book_runs_chapter_06s_sweeps_unless_told_otherwise(monkeypatch, tmp_path):
+    import helpers.book.sweep as sweep_module
+    from helpers.book.build import BOOK_SWEEPS, run_book_sweeps
+
+    ran = []
+
+    def fake_run_sweep(spec, *args, **kwargs):
+        ran.append(spec.name)
+        return [], tmp_path / spec.stem
+
+    monkeypatch.setattr(sweep_module, "run_sweep", fake_run_sweep)
+    added = run_book_sweeps([])
+    assert ran == ["power_small.yml", "specification_curve_small.yml"]
+    assert added == [("06.power_sweep", str(tmp_path / "power_small")),
+                     ("06.curve_sweep", str(tmp_path / "specification_curve_small"))]
+    assert {name for name, _ in BOOK_SWEEPS} == {"power_sweep", "curve_sweep"}
+    ran.clear()
+    # a sweep folder the user gave wins, for either spelling; a run without chapter 06 runs none
+    assert run_book_sweeps([("06.power_sweep", "mine")]) == [("06.curve_sweep",
+                                                               str(tmp_path / "specification_curve_small"))]
+    assert run_book_sweeps([("power_sweep", "mine"), ("curve_sweep", "theirs")]) == []
+    assert run_book_sweeps([], steps=["01_data_cleaning", "03_engagement_models"]) == []
+    assert ran == ["specification_curve_small.yml"]
+    for _, spec in BOOK_SWEEPS:  # the specs exist and name chapter 06 parameters that exist
+        parse_spec(spec if spec.startswith("/") else sweep_module.project_root() / spec)

@@ -14,11 +14,13 @@ from helpers.engagement.power import (
     design_grid,
     fit_simulated,
     load_power_sweep,
+    observed_sds,
     power_cell,
     power_figure,
     power_grid,
     required_posts,
     simulate,
+    standardise,
 )
 from tests.conftest import require_r_or_skip
 
@@ -54,10 +56,79 @@ def test_effects_from_truth_read_what_is_planted_and_say_what_is_assumed(effects
     assert set(planted["model"]) == {"Model 1", "Model 3", "Model 5"}  # numbered as in the study
 
 
-def test_effects_from_the_study_use_only_reported_numbers():
+def test_effects_from_the_study_are_standardised_from_the_raw_scale_the_book_declares():
+    from helpers.study import du_gu
+
+    assert du_gu.COEFFICIENT_SCALE == "raw"
+    # SDs of the user's own data: beta_std = beta_raw * SD(x) / SD(y)
+    sds = {o: {"outcome": 2.0, "post_sentiment": 0.5, "post_length": 1.0, "days_since_post": 1.5, "fans": 2.0}
+           for o in ("likes", "favorites", "shares", "comments")}
+    sds["comment_sentiment"] = {"outcome": 0.4, "post_sentiment": 0.6}
+    study = PlantedEffects.from_study(sds)
+    assert study.coefficients["likes"]["post_sentiment"] == pytest.approx(-0.36 * 0.5 / 2.0)
+    assert study.coefficients["likes"]["fans"] == pytest.approx(0.35 * 2.0 / 2.0)
+    assert study.comment_slope == pytest.approx(du_gu.coefficient("comment_sentiment", "post_sentiment").beta
+                                                * 0.6 / 0.4)
+    assert not any("inferred" in n for n in study.notes)
+    assert any("assumed" in n for n in study.notes)  # the variance parts
+
+
+def test_effects_from_the_study_without_data_use_reported_sds_and_flag_the_inferred_ones():
+    from helpers.study import du_gu
+
     study = PlantedEffects.from_study()
-    assert study.coefficients["likes"]["post_sentiment"] == pytest.approx(-0.36)
-    assert any("assumed" in n for n in study.notes)
+    beta = du_gu.coefficient("likes", "post_sentiment")
+    # post sentiment's SD (0.57) is reported; the outcome's is inferred from the SEs, so the
+    # standardised effect is smaller in size than the raw -0.36 and keeps its sign
+    assert -0.36 < study.coefficients["likes"]["post_sentiment"] < 0
+    resid = beta.se * 0.57 * np.sqrt(535)
+    assert abs(study.coefficients["likes"]["post_sentiment"]) < 0.36 * 0.57 / resid + 1e-12
+    assert any("likes" in n and "inferred" in n and "SD(ln(Y+1))" in n for n in study.notes)
+    # Model 5: both SDs are reported (0.57 posts, 0.49 comments), nothing inferred
+    assert study.comment_slope == pytest.approx(
+        du_gu.coefficient("comment_sentiment", "post_sentiment").beta * 0.57 / 0.49)
+    # refusing to infer leaves the post models out, with a note naming why
+    strict = PlantedEffects.from_study(infer=False)
+    assert strict.coefficients == {}
+    assert any("not the SDs" in n for n in strict.notes)
+
+
+def test_raw_truth_is_standardised_with_the_runs_sds_or_left_out():
+    raw_truth = {"seed": 3, "scale": 0.2, "engagement": {
+        "likes": {"coefficients": {"post_sentiment": -0.36, "post_length": 0.35, "days_since_post": 0.22,
+                                   "fans": 0.35}, "scale": "raw", "creator_share_of_residual_variance": 0.3},
+        "comment_sentiment": {"coefficients": {"post_sentiment": 0.04}, "scale": "raw",
+                              "random_intercept_sds": {"sd_creator": 0.2, "sd_post": 0.1, "sd_audience": 0.1}}}}
+    left_out = PlantedEffects.from_truth(raw_truth)
+    assert left_out.coefficients == {} and left_out.comment_slope is None
+    assert any("raw scale" in n for n in left_out.notes)
+    sds = {"likes": {"outcome": 1.8, "post_sentiment": 0.6, "post_length": 0.9, "days_since_post": 1.1, "fans": 2.0},
+           "comment_sentiment": {"outcome": 0.5, "post_sentiment": 0.6}}
+    effects = PlantedEffects.from_truth(raw_truth, sds)
+    assert effects.coefficients["likes"]["post_sentiment"] == pytest.approx(-0.36 * 0.6 / 1.8)
+    assert effects.coefficients["likes"]["fans"] == pytest.approx(0.35 * 2.0 / 1.8)
+    explained = sum(b * b for b in effects.coefficients["likes"].values())
+    assert effects.creator_share["likes"] == pytest.approx(0.3 * (1 - explained))
+    assert effects.comment_slope == pytest.approx(0.04 * 0.6 / 0.5)
+    assert effects.comment_variances["creator"] == pytest.approx((0.2 / 0.5) ** 2)
+    assert standardise({"post_sentiment": 1.0}, {"post_sentiment": 0.5}) is None  # no SD(y): refuse
+
+
+def test_observed_sds_read_the_model_frames():
+    from helpers.engagement.data import build_frame, study_model_specs
+
+    rng = np.random.default_rng(0)
+    n = 60
+    posts = pd.DataFrame({"note_id": [f"n{i}" for i in range(n)], "creator_id": [f"c{i % 12}" for i in range(n)],
+                          "post_sentiment": rng.uniform(-1, 1, n), "post_length": rng.integers(100, 900, n),
+                          "days_since_post": rng.integers(1, 300, n), "fans": rng.integers(0, 5000, n),
+                          "liked_count": rng.integers(0, 500, n)})
+    spec = study_model_specs(outcomes=("likes",), include_comment_model=False)[0]
+    sds = observed_sds([build_frame(spec, posts)])
+    assert sds["likes"]["post_sentiment"] == pytest.approx(posts["post_sentiment"].std())
+    assert sds["likes"]["outcome"] == pytest.approx(np.log1p(posts["liked_count"]).std())
+    assert sds["likes"]["fans"] == pytest.approx(np.log1p(posts["fans"]).std())
+    assert sds["likes"]["post_length"] == pytest.approx((posts["post_length"] / 100).std())
 
 
 def test_design_checks_its_inputs():

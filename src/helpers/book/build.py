@@ -25,6 +25,39 @@ from helpers.book.runner import project_root
 from helpers.markdown import md_table
 
 BOOK_FILES = ("_config.yml", "_toc.yml")
+#: Chapter 06's power and specification-curve figures are drawn from these sweeps when the
+#: book is built (small: the embedded corpus at CI size); the full-scale specs are
+#: data/sweeps/power.yml and specification_curve.yml (book/sweeps.md).
+BOOK_SWEEPS: tuple[tuple[str, str], ...] = (
+    ("power_sweep", "data/sweeps/power_small.yml"),
+    ("curve_sweep", "data/sweeps/specification_curve_small.yml"),
+)
+INFERENCE_STEP = "06_inference_robustness"
+
+
+def run_book_sweeps(parameters: list[tuple[str, Any]], steps: list[str] | None = None, *,
+                    workers: int | None = None, kernel: str | None = None,
+                    log: Any = print) -> list[tuple[str, Any]]:
+    """Run the book's sweeps and point chapter 06 at them: the parameters to add to the run.
+
+    A sweep resumes: runs already finished with the same notebook sources and parameters are
+    reused, so a rebuild costs nothing.  A parameter the user set (``power_sweep`` or
+    ``06.power_sweep``) wins and its sweep is not run; so does a run without chapter 06.  A
+    sweep with failed runs is reported; chapter 06 draws the runs that finished and says so.
+    """
+    from helpers.book.sweep import run_sweep
+
+    if steps is not None and INFERENCE_STEP not in steps:
+        return []
+    given = {name.split(".", 1)[-1] for name, _ in parameters
+             if "." not in name or name.split(".", 1)[0] in ("06", INFERENCE_STEP)}
+    added = []
+    for name, spec in BOOK_SWEEPS:
+        if name in given:
+            continue
+        _, folder = run_sweep(project_root() / spec, workers=workers, kernel=kernel, log=log)
+        added.append((f"06.{name}", str(folder)))
+    return added
 
 
 def stage_book(run_dir: str | Path, stage_dir: str | Path | None = None) -> Path:

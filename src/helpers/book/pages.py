@@ -413,6 +413,40 @@ def _sort_key(value: Any) -> tuple[int, Any]:
     return (0, value) if isinstance(value, int | float) else (1, str(value))
 
 
+#: The sweeps behind chapters 03 and 06, each at the size the book runs or bundles and at full scale.
+BOOK_SWEEPS_SECTION = [
+    "## The sweeps behind the book's pages", "",
+    "| page | what | bundled or run by `helpers book` | full scale (documented command) |",
+    "|---|---|---|---|",
+    "| chapter 03 | coverage of the 20 planted coefficients | `data/sweeps/planted_coverage.yml` "
+    "(20 seeds, scale 0.2; table in `data/sweeps/planted_coverage/`) | `planted_coverage_full.yml` |",
+    "| chapter 03 | coverage of the planted sentiment slope by naive, RC and SIMEX intervals | "
+    "`data/sweeps/measurement_error_coverage.yml` (20 seeds, scale 0.2; table in "
+    "`data/sweeps/measurement_error_coverage/`) | `measurement_error_coverage_full.yml` |",
+    "| chapter 06 | simulated power | `data/sweeps/power_small.yml` (scale 0.05, run by `helpers book` "
+    "before the chapters, resumed when unchanged) | `power.yml` |",
+    "| chapter 06 | specification curve | `data/sweeps/specification_curve_small.yml` (scale 0.05, run by "
+    "`helpers book`) | `specification_curve.yml` |",
+    "",
+    "`python -m helpers book` runs chapter 06's two small sweeps into `_build/sweeps/` first and passes "
+    "their folders to the chapter (`--no-sweeps` skips them; the chapter then computes its own small "
+    "grids). Each sweep folder holds `sweep.json` (spec, scales, seeds, dates, machine), which the page "
+    "cites under its figure. At full scale:",
+    "",
+    "```bash",
+    ".venv/bin/python -m helpers sweep data/sweeps/power.yml --dask",
+    ".venv/bin/python -m helpers sweep data/sweeps/specification_curve.yml --dask",
+    ".venv/bin/python -m helpers book -p 06.power_sweep _build/sweeps/power "
+    "-p 06.curve_sweep _build/sweeps/specification_curve",
+    ".venv/bin/python -m helpers sweep data/sweeps/planted_coverage_full.yml --workers 4",
+    ".venv/bin/python -m helpers sweep data/sweeps/measurement_error_coverage_full.yml --workers 4",
+    ".venv/bin/python -m helpers run --only 03 -p 03.coverage_results _build/sweeps/planted_coverage_full/results.csv "
+    "-p 03.correction_coverage_results _build/sweeps/measurement_error_coverage_full/results.csv",
+    "```",
+    "",
+]
+
+
 def render_sweeps_page(results_csv: Path, runs_csv: Path | None = None, spec_path: Path | None = None,
                        metrics: Sequence[str] | None = None, provenance: str = "",
                        spec_label: str | None = None) -> str:
@@ -442,6 +476,7 @@ def render_sweeps_page(results_csv: Path, runs_csv: Path | None = None, spec_pat
         "partitioned parquet corpus with one model load per worker.",
         "",
     ]
+    lines += BOOK_SWEEPS_SECTION
     if spec_path and spec_path.exists():
         lines += ["## The example sweep", "", f"Spec (`{spec_label or spec_path.name}`):", "", "```yaml",
                   spec_path.read_text(encoding="utf-8").strip(), "```", ""]

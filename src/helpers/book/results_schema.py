@@ -286,6 +286,30 @@ class Recovery(_RecoveryRequired, total=False):
     n_covered: int
 
 
+class _CorrectedSlopeRequired(TypedDict):
+    estimate: float | None  # raw post-sentiment slope (per unit of the true sentiment)
+    conf_low: float | None  # 95 % interval (bootstrap for the corrections)
+    conf_high: float | None
+
+
+class CorrectedSlope(_CorrectedSlopeRequired, total=False):
+    """One method's sentiment slope (helpers.engagement.corrections); planted values on synthetic runs."""
+
+    planted: float
+    covered: bool | None
+
+
+class CalibrationSummary(TypedDict):
+    """Where the labelled pairs came from and what they say about the prediction error."""
+
+    source: str  # "chapter 02 test split" or "simulated (stated error model)"
+    n_pairs: int
+    r2: float
+    rc_slope_b: float
+    classical_slope_d: float
+    error_variance: float
+
+
 @dataclass(kw_only=True)
 class EngagementResults(StepResults):
     """Chapter 03: all 20 coefficients beside the paper's, and the checks on them.
@@ -317,6 +341,12 @@ class EngagementResults(StepResults):
     recovery: Recovery | None = None  # synthetic runs, on the planted sentiment
     recovery_estimated: Recovery | None = None  # synthetic runs, on chapter 02's scores
     coverage_over_seeds: dict[str, float | int] | None = None  # from the planted-coverage sweep
+    #: outcome -> "naive" | "rc" | "simex" -> slope and interval; empty where no correction applies
+    measurement_error: dict[str, dict[str, CorrectedSlope]] = field(default_factory=dict)
+    measurement_error_calibration: CalibrationSummary | None = None
+    measurement_error_note: str | None = None  # why no correction was made, when none was
+    #: "naive" | "rc" | "simex" -> runs compared, covered, rate, Clopper–Pearson low/high (the coverage sweep)
+    correction_coverage_over_seeds: dict[str, dict[str, float | int | None]] | None = None
 
 
 # --------------------------------------------------------------------------- 04 networks

@@ -101,6 +101,8 @@ class SweepSpec:
     steps: tuple[str, ...]
     runs: tuple[dict[str, Any], ...]  # each: {"seed":…, "scale":…, "parameters": {…}}
     base_run: str | None = None
+    source: str | None = None  # the YAML file, relative to the project when inside it
+    description: str = ""
 
     def __len__(self) -> int:
         return len(self.runs)
@@ -126,11 +128,16 @@ def parse_spec(
     anything runs, so a typo fails in a second instead of after an hour of runs
     that silently used the default.
     """
+    source = None
     if isinstance(spec, str | Path):
         path = Path(spec)
         if not path.exists():
             raise SweepError(f"sweep spec {path} does not exist")
         default_name = path.stem
+        try:
+            source = str(path.resolve().relative_to(Path(project_root()).resolve()))
+        except ValueError:
+            source = path.name
         spec = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     if not isinstance(spec, Mapping):
         raise SweepError("a sweep spec must be a YAML mapping with 'notebooks' and 'grid'")
@@ -192,7 +199,8 @@ def parse_spec(
             raise SweepError(f"base_run {base} is not a run folder: run those chapters first "
                              f"(python -m helpers run --run-dir {base_run} --only ...)")
         base_run = str(base.resolve())
-    return SweepSpec(str(spec.get("name") or default_name), tuple(steps), tuple(runs), base_run)
+    return SweepSpec(str(spec.get("name") or default_name), tuple(steps), tuple(runs), base_run, source,
+                     str(spec.get("description") or ""))
 
 
 BASE_SKIP = {"notebooks", "results", "run_log.json", RECORD_NAME}
@@ -462,6 +470,7 @@ def run_sweep(
         f"over {', '.join(spec.steps)} -> {root}")
 
     counter = itertools.count(1)
+    started = time.time()
 
     def on_done(rec: RunRecord) -> None:
         n = next(counter)
@@ -482,6 +491,7 @@ def run_sweep(
             done[rec.key] = rec
     records = [done[p.key] for p in unique]
     write_tables(records, root)
+    write_provenance(spec, records, root, started)
     failed = [r for r in records if r.status == "failed"]
     log(f"sweep {spec.name}: {sum(r.status != 'failed' for r in records)} ok, {len(failed)} failed; "
         f"table: {root / 'results.csv'}")
@@ -557,6 +567,37 @@ def write_tables(records: Sequence[RunRecord], root: Path) -> dict[str, Path]:
     table.to_csv(paths["csv"], index=False)
     table.to_parquet(paths["parquet"], index=False)
     return paths
+
+
+PROVENANCE_NAME = "sweep.json"
+
+
+def write_provenance(spec: SweepSpec, records: Sequence[RunRecord], root: Path, started: float) -> Path:
+    """``sweep.json``: which spec ran, when, on what machine, with which scales and seeds.
+
+    A page drawn from a sweep (chapter 06's power and specification-curve figures) cites it,
+    so the reader knows which file, scale, seeds and date a figure came from.
+    """
+    import platform
+
+    stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(started))
+    info = {
+        "name": spec.name, "spec": spec.source, "description": spec.description, "steps": list(spec.steps),
+        "started": stamp, "finished": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "runs": len(records), "ok": sum(r.status != "failed" for r in records),
+        "failed": sum(r.status == "failed" for r in records),
+        "scales": sorted({float(r.scale) for r in records}), "seeds": sorted({int(r.seed) for r in records}),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+    }
+    path = root / PROVENANCE_NAME
+    path.write_text(json.dumps(info, indent=2), encoding="utf-8")
+    return path
+
+
+def read_provenance(sweep_dir: str | Path) -> dict[str, Any]:
+    """A sweep folder's ``sweep.json`` ({} for a folder written before it existed)."""
+    path = Path(sweep_dir) / PROVENANCE_NAME
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
 
 
 def build_parser() -> argparse.ArgumentParser:

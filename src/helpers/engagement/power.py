@@ -48,6 +48,7 @@ POST_OUTCOMES: tuple[str, ...] = ("likes", "favorites", "shares", "comments")
 COMMENT_OUTCOME = "comment_sentiment"
 TERMS: tuple[str, ...] = ("post_sentiment", "post_length", "days_since_post", "fans")
 ENGINES = ("ols_cluster", "mixedlm", "lme4")
+PREDICTOR_COLUMN = "post_sentiment"
 #: Column names of the simulated frames, as chapter 03's model frames name them under the
 #: paper's transforms (``post_length`` unlogged, ``ln_days_since_post``, ``ln_fans``): the lme4
 #: engine fits these columns with chapter 03's own formula, so the names must agree with it.
@@ -71,6 +72,65 @@ def model_name(outcome: str, outcomes: Sequence[str] = POST_OUTCOMES) -> str:
     return f"Model {list(outcomes).index(outcome) + 1}"
 
 
+#: outcome -> {"outcome": SD of the fitted response, term: SD of that predictor as fitted}.
+SDs = dict[str, dict[str, float]]
+
+
+def _is_raw(info: dict[str, Any]) -> bool:
+    """A truth.json model block whose coefficients are on the raw (unstandardised) scale."""
+    if info.get("standardised") is True or info.get("scale") == "standardised":
+        return False
+    return info.get("scale") == "raw" or info.get("standardised") is False
+
+
+def standardise(raw: dict[str, float], sds: dict[str, float] | None,
+                terms: Sequence[str] = TERMS) -> dict[str, float] | None:
+    """β_std = β_raw · SD(x) / SD(y) for every term with an SD; None without SD(y) or any SD(x).
+
+    Terms without an SD are left out of the result (the caller says what it does with them).
+    """
+    if not sds or not sds.get("outcome") or not np.isfinite(sds["outcome"]) or sds["outcome"] <= 0:
+        return None
+    out = {t: float(raw[t]) * float(sds[t]) / float(sds["outcome"]) for t in terms
+           if t in raw and sds.get(t) is not None and np.isfinite(sds[t])}
+    return out or None
+
+
+def observed_sds(frames: Iterable[Any]) -> SDs:
+    """The SDs the conversion needs, from chapter 03 model frames (:class:`helpers.engagement.data.ModelFrame`).
+
+    Each frame's ``scales`` hold (mean, SD) of its response and fixed terms as fitted (e.g.
+    ``ln_fans``); they are returned under the study's term names.
+    """
+    out: SDs = {}
+    for frame in frames:
+        spec = frame.spec
+        entry = {"outcome": float(frame.scales[spec.response][1])}
+        for term in TERMS:
+            column = PREDICTOR_COLUMN if term == PREDICTOR_COLUMN else spec.covariate_term(term)
+            if column in frame.scales:
+                entry[term] = float(frame.scales[column][1])
+        out[spec.outcome] = entry
+    return out
+
+
+def sds_of_data(posts: pd.DataFrame, comments: pd.DataFrame | None = None) -> SDs:
+    """:func:`observed_sds` of chapter 03's five model frames built on ``posts`` / ``comments``.
+
+    A model the data cannot support (:class:`~helpers.engagement.data.EngagementDataError`) is
+    left out; its coefficients then stay unconverted and are reported as such.
+    """
+    from helpers.engagement.data import EngagementDataError, build_frame, study_model_specs
+
+    frames = []
+    for spec in study_model_specs(include_comment_model=comments is not None):
+        try:
+            frames.append(build_frame(spec, posts, comments if spec.level == "comment" else None))
+        except EngagementDataError:
+            continue
+    return observed_sds(frames)
+
+
 @dataclass(frozen=True)
 class PlantedEffects:
     """Standardised effects and variance parts that drive the simulation.
@@ -92,8 +152,16 @@ class PlantedEffects:
     notes: tuple[str, ...] = ()
 
     @classmethod
-    def from_truth(cls, truth: dict[str, Any]) -> PlantedEffects:
-        """Effects planted in a synthetic run (``raw/truth.json``)."""
+    def from_truth(cls, truth: dict[str, Any], sds: SDs | None = None) -> PlantedEffects:
+        """Effects planted in a synthetic run (``raw/truth.json``).
+
+        The generator plants the study's β on the *raw* scale the book declares
+        (:data:`helpers.study.du_gu.COEFFICIENT_SCALE`, each term's scale in ``term_scales``); the
+        simulation needs standardised effects.  Raw coefficients are converted with ``sds``, the
+        SDs of each model's outcome and predictors in the run's own data (:func:`observed_sds`):
+        β_std = β_raw · SD(x) / SD(y).  Without them a raw-scale model is left out with a note.
+        Truth files that declare standardised coefficients are used as they are.
+        """
         engagement = truth.get("engagement") or {}
         coefs: dict[str, dict[str, float]] = {}
         shares: dict[str, float] = {}
@@ -103,9 +171,23 @@ class PlantedEffects:
             if not info or "coefficients" not in info:
                 notes.append(f"{outcome}: no planted coefficients in truth.json; not simulated.")
                 continue
-            coefs[outcome] = {t: float(info["coefficients"].get(t, 0.0)) for t in TERMS}
+            raw = {t: float(info["coefficients"].get(t, 0.0)) for t in TERMS}
+            if _is_raw(info):
+                converted = standardise(raw, (sds or {}).get(outcome))
+                if converted is None:
+                    notes.append(f"{outcome}: planted on the raw scale and no SDs of this run's data were given to "
+                                 "standardise it (pass observed_sds(...)); not simulated.")
+                    continue
+                missing = [t for t in TERMS if t not in converted]
+                if missing:
+                    notes.append(f"{outcome}: no SD for {', '.join(missing)} in this run's data; planted as 0.")
+                coefs[outcome] = {t: converted.get(t, 0.0) for t in TERMS}
+            else:
+                coefs[outcome] = raw
             explained = sum(b * b for b in coefs[outcome].values())
             creator_var = (info.get("random_effects") or {}).get("creator_intercept_variance_std")
+            if creator_var is None and info.get("creator_share_of_residual_variance") is not None:
+                creator_var = float(info["creator_share_of_residual_variance"]) * max(1 - explained, 0.0)
             if creator_var is None:
                 creator_var = ASSUMED_CREATOR_SHARE * max(1 - explained, 0.0)
                 notes.append(f"{outcome}: creator variance not in truth.json; {ASSUMED_CREATOR_SHARE:.0%} of "
@@ -118,10 +200,22 @@ class PlantedEffects:
         for key in variances:
             if f"var_{key}" in planted_vars:
                 variances[key] = float(planted_vars[f"var_{key}"])
+        if slope is None and "coefficients" in comment and _is_raw(comment):
+            cs = (sds or {}).get(COMMENT_OUTCOME)
+            converted = standardise({"post_sentiment": float(comment["coefficients"].get("post_sentiment", 0.0))}, cs,
+                                    terms=("post_sentiment",))
+            if converted is not None:
+                slope = converted["post_sentiment"]
+                parts = comment.get("random_intercept_sds") or {}
+                for key in variances:
+                    if f"sd_{key}" in parts:
+                        variances[key] = (float(parts[f"sd_{key}"]) / cs["outcome"]) ** 2
         if slope is None:
-            notes.append("comment_sentiment: no planted slope in truth.json; Model 5 not simulated.")
+            notes.append("comment_sentiment: no standardised slope could be planted (none in truth.json, or a raw "
+                         "one without this run's SDs); Model 5 not simulated.")
         creators = truth.get("creators") or {}
-        ppc = float(creators.get("mean_posts_per_kept_creator") or ASSUMED_POSTS_PER_CREATOR)
+        ppc = float(creators.get("mean_posts_per_kept_creator") or creators.get("mean_posts_per_planned_creator")
+                    or ASSUMED_POSTS_PER_CREATOR)
         sizes = truth.get("expected_clean") or {}
         audience = (truth.get("audience") or {}).get("n_audience_kept")
         apc = (float(audience) / float(sizes["comments"]) if audience and sizes.get("comments")
@@ -131,26 +225,73 @@ class PlantedEffects:
                    tuple(notes))
 
     @classmethod
-    def from_study(cls) -> PlantedEffects:
-        """The study's reported standardised β where it gives numbers (real-data runs).
+    def from_study(cls, sds: SDs | None = None, *, infer: bool = True) -> PlantedEffects:
+        """The study's reported β, standardised, where it gives numbers (real-data runs).
 
-        Only coefficients the published text states are used; an unreported one is left out
-        (its power is not computed) rather than guessed.  Variance parts are not reported by
-        the study and are the stated assumptions of this module.
+        The book reads the paper's β as raw coefficients (:data:`helpers.study.du_gu.COEFFICIENT_SCALE`);
+        the simulation plants standardised effects, β_std = β_raw · SD(x) / SD(y).  Each SD comes,
+        in this order, from ``sds`` (the user's own data, :func:`observed_sds`), from the study where
+        it reports one (post sentiment SD 0.57, comment sentiment SD 0.49, Results), or — with
+        ``infer`` — from the paper's standard errors: a covariate's SD from its SE relative to the
+        sentiment SE (:func:`helpers.study.du_gu.coefficient_scale_evidence`), an outcome's from
+        the residual SD its sentiment SE implies (SE · SD(sentiment) · √n) plus the explained part.
+        The notes say which were inferred.  A coefficient with no SD to convert it is left out
+        (its power is not computed), never planted on the wrong scale.  Variance parts are not
+        reported by the study and are the stated assumptions of this module.
         """
-        from helpers.study.du_gu import reported_table
+        from helpers.study import du_gu
 
-        table = reported_table()
+        table = du_gu.reported_table()
+        raw_scale = du_gu.COEFFICIENT_SCALE == "raw"
+        implied = du_gu.coefficient_scale_evidence().set_index(["outcome", "term"])["implied_sd_if_raw"]
+        sd_post = float(du_gu.SCORE_DISTRIBUTION["posts"]["sd"])
+        sd_comment = float(du_gu.SCORE_DISTRIBUTION["comments"]["sd"])
+        n_posts = int(du_gu.STUDY_SIZE["posts"])
         coefs: dict[str, dict[str, float]] = {}
-        for row in table.itertuples():
-            if row.outcome in POST_OUTCOMES and row.beta is not None and np.isfinite(row.beta):
-                coefs.setdefault(row.outcome, {t: 0.0 for t in TERMS})[row.term] = float(row.beta)
+        notes = ["variance parts (creator share, Model 5 intercepts) are not reported by the study: assumed"]
+        inferred: dict[str, list[str]] = {}
+        for outcome in POST_OUTCOMES:
+            rows = table.loc[table["outcome"] == outcome].set_index("term")
+            raw = {t: float(rows.loc[t, "beta"]) for t in TERMS if t in rows.index and pd.notna(rows.loc[t, "beta"])}
+            if not raw:
+                continue
+            if not raw_scale:
+                coefs[outcome] = {t: raw.get(t, 0.0) for t in TERMS}
+                continue
+            given = dict((sds or {}).get(outcome) or {})
+            sd_x: dict[str, float] = {}
+            for term in raw:
+                if term in given:
+                    sd_x[term] = float(given[term])
+                elif term == "post_sentiment":
+                    sd_x[term] = sd_post
+                elif infer and (outcome, term) in implied.index:
+                    sd_x[term] = float(implied.loc[(outcome, term)])
+                    inferred.setdefault(outcome, []).append(f"SD({term})")
+            sd_y = given.get("outcome")
+            if sd_y is None and infer and "post_sentiment" in raw and pd.notna(rows.loc["post_sentiment", "se"]):
+                resid = float(rows.loc["post_sentiment", "se"]) * sd_post * np.sqrt(n_posts)
+                sd_y = float(np.sqrt(resid ** 2 + sum((raw[t] * sd_x[t]) ** 2 for t in sd_x)))
+                inferred.setdefault(outcome, []).append("SD(ln(Y+1))")
+            converted = standardise(raw, {**sd_x, "outcome": sd_y} if sd_y else None, terms=tuple(raw))
+            if converted is None:
+                notes.append(f"{outcome}: the study reports raw β but not the SDs to standardise them, and none "
+                             "were given; not simulated (pass observed_sds(...) or infer=True).")
+                continue
+            missing = [t for t in raw if t not in sd_x]
+            if missing:
+                notes.append(f"{outcome}: no SD for {', '.join(missing)}; planted as 0 (its power is not meaningful).")
+            coefs[outcome] = {t: converted.get(t, 0.0) if t in sd_x else 0.0 for t in TERMS}
+        for outcome, what in inferred.items():
+            notes.append(f"{outcome}: {', '.join(what)} inferred from the paper's standard errors (not reported).")
         m5 = table.loc[(table["outcome"] == COMMENT_OUTCOME) & (table["term"] == "post_sentiment"), "beta"]
         slope = float(m5.iloc[0]) if len(m5) and pd.notna(m5.iloc[0]) else None
+        if slope is not None and raw_scale:
+            given = dict((sds or {}).get(COMMENT_OUTCOME) or {})
+            slope = slope * float(given.get("post_sentiment", sd_post)) / float(given.get("outcome", sd_comment))
         shares = {o: ASSUMED_CREATOR_SHARE * max(1 - sum(b * b for b in c.values()), 0.0) for o, c in coefs.items()}
-        notes = ["variance parts (creator share, Model 5 intercepts) are not reported by the study: assumed"]
         return cls(coefs, shares, slope, dict(ASSUMED_COMMENT_VARIANCES), ASSUMED_POSTS_PER_CREATOR,
-                   ASSUMED_AUDIENCE_PER_COMMENT, "the study's reported coefficients", tuple(notes))
+                   ASSUMED_AUDIENCE_PER_COMMENT, "the study's reported coefficients, standardised", tuple(notes))
 
     def planted_table(self) -> pd.DataFrame:
         """Model, outcome, term and planted standardised effect (0 where none is planted)."""
