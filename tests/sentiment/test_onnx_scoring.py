@@ -95,6 +95,9 @@ def test_engine_choice_and_fallback_reasons(tiny_model, tmp_path, monkeypatch):
     assert resolve_engine("torch", cpu)[0] == "torch"
     assert resolve_engine("onnx", cpu, cpu_bf16=True)[0] == "onnx"
     assert resolve_engine("auto", cpu, cpu_bf16=True) == ("torch", resolve_engine("auto", cpu, cpu_bf16=True)[1])
+    assert resolve_engine("auto", cpu, None, n_texts=5000)[0] == "onnx"
+    engine, why = resolve_engine("auto", cpu, None, n_texts=10)
+    assert engine == "torch" and "fp32" in why
     engine, why = resolve_engine("onnx", torch.device("cuda"))
     assert engine == "torch" and "CPU only" in why
     with pytest.raises(ValueError, match="engine must be one of"):

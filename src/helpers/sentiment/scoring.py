@@ -8,16 +8,18 @@ on comments of similar length a plain batched loop in input order does about
 as well.
 
 Two engines run the model.  ``torch`` runs it under ``torch.inference_mode``,
-with bf16 autocast on a GPU and on CPUs with native bf16 units (fp32
-otherwise).  ``onnx`` exports the whole regressor (encoder, pooling, head) to
-ONNX once, caches the file under ``<cache>/onnx/`` keyed by a fingerprint of
-the weights, and runs it in fp32 with ONNX Runtime on the CPU: its scores agree
-with PyTorch fp32 to about 1e-6, while bf16 scores move by up to ~1e-3 (more
-behind a ridge head with large coefficients).  ``auto`` picks between them as
+with bf16 autocast on a GPU (and on a CPU with native bf16 units when asked).
+``onnx`` exports the whole regressor (encoder, pooling, head) to ONNX once,
+caches the file under ``<cache>/onnx/`` keyed by a fingerprint of the weights,
+and runs it in fp32 with ONNX Runtime on the CPU, so its scores agree with
+PyTorch fp32 up to summation order.  bf16 scores, behind the chapter's ridge
+head, can move by more than the 1e-3 the book allows between a fast path and
+its reference, so ``auto`` scores in fp32 on the CPU and picks the engine as
 :func:`resolve_engine` explains.  ``benchmarks/sentiment_throughput.py`` times
 both engines against a plain batched loop in the same precision and against a
-batched ``transformers.pipeline``, and checks the scores agree; the book's
-benchmarks page shows its latest run (no speed is claimed here).
+batched ``transformers.pipeline``, reports how far each precision moves the
+scores, and checks the agreement; the book's benchmarks page shows its latest
+run (no speed is claimed here).
 """
 
 from __future__ import annotations
@@ -39,6 +41,8 @@ _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 ENGINES = ("auto", "torch", "onnx")
 #: Bump when the exported graph changes, so cached .onnx files are rebuilt.
 ONNX_EXPORT_VERSION = 1
+#: ``engine="auto"`` uses ONNX Runtime from this many texts to score (see :func:`resolve_engine`).
+ONNX_MIN_TEXTS = 500
 _SESSIONS: dict[tuple[str, int], object] = {}
 _SESSIONS_LOCK = threading.Lock()
 
@@ -100,16 +104,20 @@ def onnx_runtime_available() -> str | None:
     return None
 
 
-def resolve_engine(engine: str, device, cpu_bf16: bool | None = None) -> tuple[str, str]:
+def resolve_engine(engine: str, device, cpu_bf16: bool | None = None, n_texts: int | None = None
+                   ) -> tuple[str, str]:
     """``(engine, reason)``: the engine :func:`score_texts` will use, and why.
 
-    ``auto`` keeps PyTorch on a GPU and wherever bf16 autocast applies (a CPU with
-    native bf16 units, unless ``cpu_bf16=False``): there bf16 halves the matrix
-    work, which an fp32 engine cannot match.  On an fp32 CPU it picks ONNX
-    Runtime (same precision, same scores, and its thread pool does not spin
-    against other processes on a shared machine), falling back to PyTorch when
-    ONNX Runtime is not installed.  An explicit ``onnx`` on a GPU falls back too;
-    the reason says so.
+    ``auto`` keeps PyTorch on a GPU (bf16 autocast where supported).  On the CPU
+    it scores in **fp32**, unless ``cpu_bf16=True`` asks for bf16 (PyTorch):
+    behind the chapter's ridge head bf16 can move scores by more than the 1e-3
+    the book allows between a fast path and its reference
+    (``benchmarks/sentiment_throughput.py`` reports by how much).  The fp32 engine is ONNX
+    Runtime when it is installed and there are at least :data:`ONNX_MIN_TEXTS`
+    texts (the one-off export of a new set of weights costs seconds, which a few
+    hundred texts do not repay; fine-tuning scores its validation split after
+    every epoch with new weights), else PyTorch fp32.  An explicit ``onnx`` on a
+    GPU, or without ONNX Runtime, falls back to PyTorch; the reason says so.
     """
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {ENGINES}, not {engine!r}")
@@ -118,8 +126,10 @@ def resolve_engine(engine: str, device, cpu_bf16: bool | None = None) -> tuple[s
     if device.type != "cpu":
         why = f"the ONNX engine here runs on the CPU only, and the device is {device}"
         return "torch", why if engine == "onnx" else f"PyTorch on {device}"
-    if engine == "auto" and uses_bf16(device, cpu_bf16):
-        return "torch", "PyTorch with bf16 autocast (this CPU has native bf16 units)"
+    if engine == "auto" and cpu_bf16:
+        return "torch", "PyTorch with bf16 autocast (cpu_bf16=True)"
+    if engine == "auto" and n_texts is not None and n_texts < ONNX_MIN_TEXTS:
+        return "torch", f"PyTorch fp32 (fewer than {ONNX_MIN_TEXTS} texts do not repay an ONNX export)"
     missing = onnx_runtime_available()
     if missing:
         return "torch", missing
@@ -243,10 +253,11 @@ def score_texts(
     :class:`helpers.sentiment.regressor.SentimentRegressor` or a frozen-ridge
     regressor).  Empty texts are not sent to the model: they get NaN, and the
     caller reports how many.  With ``dedupe`` each distinct text is scored once;
-    ``cpu_bf16`` see :func:`autocast_for`; ``engine`` (``auto``, ``torch`` or
-    ``onnx``) see :func:`resolve_engine`.  When the ONNX engine cannot run (not
-    installed, export failed) the texts are scored with PyTorch and a warning
-    gives the reason.  ``cache_dir`` is where ONNX exports are kept.
+    ``engine`` (``auto``, ``torch`` or ``onnx``) see :func:`resolve_engine`:
+    ``auto`` scores in fp32 on the CPU unless ``cpu_bf16=True``; with
+    ``engine="torch"``, ``cpu_bf16`` means what it means in :func:`autocast_for`.
+    When the ONNX engine cannot run (not installed, export failed) the texts are
+    scored with PyTorch and a warning gives the reason.  ``cache_dir`` is where ONNX exports are kept.
     """
     texts = ["" if t is None or (isinstance(t, float) and np.isnan(t)) else str(t) for t in texts]
     if dedupe and len(texts) > 1:
@@ -262,7 +273,9 @@ def score_texts(
     if len(keep) == 0:
         return out
     device = choose_device(device)
-    chosen, reason = resolve_engine(engine, device, cpu_bf16)
+    chosen, reason = resolve_engine(engine, device, cpu_bf16, len(keep))
+    if engine == "auto" and device.type == "cpu" and not cpu_bf16:
+        cpu_bf16 = False  # auto scores in fp32 on the CPU, whichever engine runs
     if engine == "onnx" and chosen != "onnx":
         warnings.warn(f"scoring with PyTorch instead of ONNX Runtime: {reason}", stacklevel=2)
     session = None
