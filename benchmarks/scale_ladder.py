@@ -361,7 +361,7 @@ def main(argv: list[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scales", default="0.25,1,4,10", help="comma-separated scales, run in this order")
     parser.add_argument("--steps", default=",".join(STEPS), help=f"comma-separated subset of {','.join(STEPS)}")
-    parser.add_argument("--work-dir", default="_build/scale_ladder", help="run folders, one per scale")
+    parser.add_argument("--work-dir", default=str(ROOT / "_build" / "scale_ladder"), help="run folders, one per scale")
     parser.add_argument("--results-dir", default=str(HERE / "results"))
     parser.add_argument("--force", action="store_true", help="rerun steps that are already recorded")
     parser.add_argument("--timeout", type=float, default=None, help="seconds a step may take (default: no limit)")
