@@ -130,9 +130,11 @@ def step_models(run_dir: Path, scale: float) -> dict:
     from helpers.engagement.lmer import fit_models, require_r
     from helpers.engagement.random_slopes import select_slopes_for_models
 
-    _needs(run_dir / "sentiment" / "comments_scored.parquet", "score", run_dir, scale)
+    sentiment = os.environ.get("XHS_LADDER_MODEL_SENTIMENT", "estimated")
+    if sentiment == "estimated":
+        _needs(run_dir / "sentiment" / "comments_scored.parquet", "score", run_dir, scale)
     require_r(("lme4", "lmerTest"))
-    posts, comments = load_posts(run_dir), load_comments(run_dir)
+    posts, comments = load_posts(run_dir, sentiment), load_comments(run_dir, sentiment)
     specs = study_model_specs()  # the chapter's defaults: Models 1-4 on posts, Model 5 on comments
     post_specs = [s for s in specs if s.level != "comment"]
     comment_specs = [s for s in specs if s.level == "comment"]
@@ -151,7 +153,7 @@ def step_models(run_dir: Path, scale: float) -> dict:
     table = chosen5.table
     slopes = [str(s) for spec in chosen5.specs for s in spec.slopes]
     errors = [r.error for r in fitted + fitted5 if r.error]
-    return {"comments": int(len(comments)), "model5_fits_tried": int(table["formula"].astype(bool).sum())
+    return {"comments": int(len(comments)), "sentiment": sentiment, "model5_fits_tried": int(table["formula"].astype(bool).sum())
             if not table.empty else 0, "model5_slopes": ",".join(slopes) or "none",
             "errors": "; ".join(errors), **{k: round(v, 2) for k, v in timings.items()}}
 
@@ -365,6 +367,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--results-dir", default=str(HERE / "results"))
     parser.add_argument("--force", action="store_true", help="rerun steps that are already recorded")
     parser.add_argument("--timeout", type=float, default=None, help="seconds a step may take (default: no limit)")
+    parser.add_argument("--model-sentiment", default="estimated", choices=("estimated", "latent"),
+                        help="models step: chapter 02's scores (default) or the planted sentiment, which needs "
+                             "no score step (to time the models alone at a large scale)")
     parser.add_argument("--_child", help=argparse.SUPPRESS)
     parser.add_argument("--_run-dir", help=argparse.SUPPRESS)
     parser.add_argument("--_details", help=argparse.SUPPRESS)
@@ -372,6 +377,7 @@ def main(argv: list[str] | None = None) -> int:
     if args._child:
         return _child(args._child, Path(args._run_dir), float(args.scales), Path(args._details))
 
+    os.environ["XHS_LADDER_MODEL_SENTIMENT"] = args.model_sentiment  # read by the models step's child
     scales = [float(s) for s in parse_list(args.scales)]
     steps = parse_list(args.steps, STEPS)
     work_dir, results_dir = Path(args.work_dir), Path(args.results_dir)

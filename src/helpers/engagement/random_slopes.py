@@ -74,11 +74,17 @@ def select_random_slopes(
     criterion: str = "aic_bic",
     alpha: float = 0.05,
     reject_singular: bool = True,
-    ml_control: str = "default",
+    ml_control: str = "no_derivs",
 ) -> SlopeSelection:
     """Forward-select random slopes of the predictor over ``candidates`` (default: all groups).
 
     ``ml_control`` names the lme4 settings of every ML fit (see :data:`helpers.engagement.lmer.ML_CONTROLS`).
+    The default, ``no_derivs``, skips lme4's numerical derivatives at each optimum: they change
+    neither the estimates nor the likelihoods the selection compares, and on Model 5 (three
+    crossed grouping factors) they were most of the selection's time in
+    ``benchmarks/slope_selection_speed.py``.  What is lost is the derivative-based convergence
+    warning of each candidate fit; the final REML fits (:func:`helpers.engagement.lmer.fit_lmer`)
+    keep lme4's full checks.  ``ml_control="default"`` restores them for the selection too.
     """
     if criterion not in CRITERIA:
         raise ValueError(f"criterion must be one of {CRITERIA}, not {criterion!r}")
@@ -151,7 +157,7 @@ def select_slopes_for_models(
     criterion: str = "aic_bic",
     alpha: float = 0.05,
     reject_singular: bool = True,
-    ml_control: str = "default",
+    ml_control: str = "no_derivs",
 ) -> ModelsSlopeSelection:
     """Chapter 03's step: choose each model's random slopes, or apply ``fixed_slopes``.
 
