@@ -241,8 +241,11 @@ def main(argv: list[str] | None = None) -> int:
     for base, mine in checks:
         diff = float(np.nanmax(np.abs(runs[base][0] - runs[mine][0])))
         ok = diff <= TOLERANCE
-        status |= not ok
-        print(f"  {mine:<22} vs {base:<28}: {diff:.2e} ({'same to 1e-3' if ok else 'DIFFERENT beyond 1e-3'})")
+        informative = "bf16" in mine and "chapter" not in mine  # bf16 is measured, not the chapter's setting
+        status |= not ok and not informative
+        verdict = "same to 1e-3" if ok else "DIFFERENT beyond 1e-3" + (" (bf16: why the chapter scores in fp32)"
+                                                                       if informative else "")
+        print(f"  {mine:<22} vs {base:<28}: {diff:.2e} ({verdict})")
     if chapter_bf16:
         diff = float(np.nanmax(np.abs(runs["ours, chapter settings"][0] - runs["plain batched loop, fp32"][0])))
         print(f"  ours, chapter settings vs plain batched loop, fp32   : {diff:.2e} (the cost of bf16; not a check)")
