@@ -334,8 +334,12 @@ def render(records: list[dict], machine: str) -> str:
 
 def write_results(work_dir: Path, results_dir: Path) -> Path:
     """``scale_ladder.txt`` (for the page) and ``scale_ladder.csv`` from every recorded step."""
-    sys.path.insert(0, str(HERE))
-    from render_page import machine
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("render_page", HERE / "render_page.py")
+    render_page = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(render_page)  # the page's machine line, written once there
+    machine = render_page.machine
 
     records = read_records(work_dir)
     results_dir.mkdir(parents=True, exist_ok=True)
