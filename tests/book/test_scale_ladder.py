@@ -47,7 +47,9 @@ def test_exponents_and_table_from_records(ladder):
     assert rows[("models", "model5_with_selection_s")] == pytest.approx(2.0)
     text = ladder.render(records, "test machine")
     assert "exponent  2.00" in text and "Model 5 with slope selection at scale 4" in text
-    assert "the target is set at scale 10" in text
+    assert "not measured yet: cannot tell" in text and "meets" not in text
+    at_ten = ladder.render([*records, _record(10, "models", 900.0, model5_with_selection_s=400.0)], "m")
+    assert "MISSES the 5 min target" in at_ten
 
 
 def test_steps_run_in_children_resume_and_name_missing_inputs(ladder, tmp_path, capsys):
