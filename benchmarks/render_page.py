@@ -26,7 +26,7 @@ ROOT = HERE.parent
 RESULTS = HERE / "results"
 PAGE = ROOT / "book" / "benchmarks.md"
 #: Not run by default: too slow for a routine refresh (run them explicitly with --only).
-SLOW = {"book_time"}
+SLOW = {"book_time", "scale_ladder", "slope_selection_speed"}
 SKIP = {"render_page"}
 
 
@@ -78,11 +78,22 @@ DESCRIPTIONS = {
     "data_cleaning_speed": "synthesis and cleaning of the embedded corpus, and two cleaning steps against the "
                            "obvious pandas way.",
     "model_fitting": "the five engagement models through each lme4 route of `helpers.engagement.lmer`.",
-    "sentiment_throughput": "`score_texts` against the plain batched loop a user would write (input order, "
-                            "padded to each batch's longest, same model and precision, mask-aware mean "
-                            "pooling) and against `transformers.pipeline(\"feature-extraction\", batch_size=64)` "
-                            "pooled over each text's real tokens; checks every baseline gives the same scores "
-                            "to 1e-3 and shows how far a mean over the pipeline's padded output is off.",
+    "scale_ladder": "each step of the book (synthesis, cleaning, sentiment training and scoring, the engagement "
+                    "models with Model 5's slope selection timed apart, the semantic maps) run through the "
+                    "library at growing scales, each step in its own process: wall and CPU time, peak memory "
+                    "and the growth exponent from one scale to the next. Run: `nice .venv/bin/python "
+                    "benchmarks/scale_ladder.py --scales 0.25,1,4,10` (resumable; `--steps` runs part of it); "
+                    "a block measured on a loaded machine says so in its load column.",
+    "slope_selection_speed": "Model 5's random-slope selection with lme4's default ML fits against "
+                             "`lmerControl(calc.derivs = FALSE)`, on the same comments, with the likelihoods "
+                             "of every fit tried compared to 1e-4 and the slopes chosen compared.",
+    "sentiment_throughput": "`score_texts` with the chapter's settings (`engine=\"auto\"`) against the plain "
+                            "batched loop a user would write (input order, padded to each batch's longest, same "
+                            "model and precision, mask-aware mean pooling) and against "
+                            "`transformers.pipeline(\"feature-extraction\", batch_size=64)` pooled over each "
+                            "text's real tokens, with each engine (PyTorch, ONNX Runtime) and precision timed "
+                            "apart; checks every baseline gives the same scores to 1e-3, reports how far bf16 "
+                            "moves them, and shows how far a mean over the pipeline's padded output is off.",
     "sentiment_finetune_timing": "fine-tuning steps of the sentiment regressor on the CPU.",
     "tokenisation_speed": "the chapter's jieba tokenizer, plain `jieba.lcut`, parallel jieba and rjieba "
                           "(jieba-rs), all with the project's dictionary and keep-list; speed against plain "
@@ -92,7 +103,7 @@ DESCRIPTIONS = {
 
 #: Lines of the outputs that carry a decision or a target; repeated at the top of the page.
 VERDICT_MARKERS = ("rjieba decision", "default engine", "chapter settings against", "RATIO", "speed-up of",
-                   "whole book at", "  total ")
+                   "whole book at", "  total ", "in the same precision:", "Model 5 with slope selection at")
 
 
 def render() -> str:

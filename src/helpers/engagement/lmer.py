@@ -57,8 +57,9 @@ def _r_helpers() -> dict[str, Any]:
     )
     _R_CACHE["fit_ml"] = r_function(
         """
-        function(formula, data) {
-          out <- xhs_capture(lme4::lmer(stats::as.formula(formula), data = data, REML = FALSE))
+        function(formula, data, control) {
+          ctrl <- if (nzchar(control)) eval(parse(text = control)) else lme4::lmerControl()
+          out <- xhs_capture(lme4::lmer(stats::as.formula(formula), data = data, REML = FALSE, control = ctrl))
           list(model = out$value, messages = out$messages)
         }
         """
@@ -253,15 +254,28 @@ def refit_ml(fit: LmerFit) -> LmerFit:
     return ml
 
 
-def fit_ml(frame: ModelFrame) -> LmerFit:
+#: ``lmerControl`` settings an ML fit may use, by name (``fit_ml(control=...)``).
+#: ``no_derivs`` skips lme4's numerical gradient and Hessian at the optimum: the estimates and
+#: the likelihood are those of the default fit, but the derivative-based convergence warnings
+#: ("Model failed to converge with max|grad| ...") are no longer computed for that fit.
+ML_CONTROLS: dict[str, str] = {
+    "default": "",
+    "no_derivs": "lme4::lmerControl(calc.derivs = FALSE)",
+}
+
+
+def fit_ml(frame: ModelFrame, *, control: str = "default") -> LmerFit:
     """Maximum-likelihood fit with plain lme4 (no Satterthwaite step): for AIC/BIC and LRTs.
 
     REML likelihoods are not comparable across fixed-effect structures and are biased for
-    comparing random-effect structures by AIC; ML is the standard for both.
+    comparing random-effect structures by AIC; ML is the standard for both.  ``control`` is a
+    key of :data:`ML_CONTROLS` (lme4's own defaults unless told otherwise).
     """
+    if control not in ML_CONTROLS:
+        raise ValueError(f"control must be one of {sorted(ML_CONTROLS)}, not {control!r}")
     formula = frame.spec.formula()
     started = time.perf_counter()
-    out = _named(_r_helpers()["fit_ml"](formula, _to_r_frame(frame.data)))
+    out = _named(_r_helpers()["fit_ml"](formula, _to_r_frame(frame.data), ML_CONTROLS[control]))
     fit = _from_r(out["model"], [str(m) for m in out["messages"]], frame.spec, formula, False,
                   "lme4 ML", 0.0, False)
     fit.seconds = time.perf_counter() - started

@@ -74,8 +74,18 @@ def select_random_slopes(
     criterion: str = "aic_bic",
     alpha: float = 0.05,
     reject_singular: bool = True,
+    ml_control: str = "no_derivs",
 ) -> SlopeSelection:
-    """Forward-select random slopes of the predictor over ``candidates`` (default: all groups)."""
+    """Forward-select random slopes of the predictor over ``candidates`` (default: all groups).
+
+    ``ml_control`` names the lme4 settings of every ML fit (see :data:`helpers.engagement.lmer.ML_CONTROLS`).
+    The default, ``no_derivs``, skips lme4's numerical derivatives at each optimum: they change
+    neither the estimates nor the likelihoods the selection compares, and on Model 5 (three
+    crossed grouping factors) they were most of the selection's time in
+    ``benchmarks/slope_selection_speed.py``.  What is lost is the derivative-based convergence
+    warning of each candidate fit; the final REML fits (:func:`helpers.engagement.lmer.fit_lmer`)
+    keep lme4's full checks.  ``ml_control="default"`` restores them for the selection too.
+    """
     if criterion not in CRITERIA:
         raise ValueError(f"criterion must be one of {CRITERIA}, not {criterion!r}")
     spec = replace(frame.spec, slopes=())
@@ -93,7 +103,7 @@ def select_random_slopes(
                          "accepted": False, "warnings": "skipped: not identifiable"})
             candidates.remove(group)
 
-    current = fit_ml(replace(frame, spec=spec))
+    current = fit_ml(replace(frame, spec=spec), control=ml_control)
     base_row = _row(0, "(random intercepts only)", spec, current, None)
     base_row["accepted"] = True
     rows.append(base_row)
@@ -104,7 +114,7 @@ def select_random_slopes(
         for group in candidates:
             trial_spec = spec.with_slopes((*spec.slopes, group))
             try:
-                fit = fit_ml(replace(frame, spec=trial_spec))
+                fit = fit_ml(replace(frame, spec=trial_spec), control=ml_control)
             except Exception as exc:  # lme4 refuses the design: report and move on
                 rows.append({"model": spec.name, "step": step, "added_slope": group,
                              "formula": trial_spec.formula(), "accepted": False,
@@ -147,6 +157,7 @@ def select_slopes_for_models(
     criterion: str = "aic_bic",
     alpha: float = 0.05,
     reject_singular: bool = True,
+    ml_control: str = "no_derivs",
 ) -> ModelsSlopeSelection:
     """Chapter 03's step: choose each model's random slopes, or apply ``fixed_slopes``.
 
@@ -154,7 +165,7 @@ def select_slopes_for_models(
     intercepts only, and the reason goes into ``notes``: one failing model must not stop the
     other four (a sweep over many seeds hits such designs now and then).  With ``select``
     false, the slopes in ``fixed_slopes`` that are grouping factors of a model are imposed
-    (sweeps that must not depend on the selection).
+    (sweeps that must not depend on the selection).  ``ml_control`` see :func:`select_random_slopes`.
     """
     from helpers.engagement.data import EngagementDataError, build_frame
 
@@ -167,7 +178,8 @@ def select_slopes_for_models(
             continue
         try:
             frame = build_frame(spec, posts, comments if spec.level == "comment" else None, min_groups=min_groups)
-            selection = select_random_slopes(frame, criterion=criterion, alpha=alpha, reject_singular=reject_singular)
+            selection = select_random_slopes(frame, criterion=criterion, alpha=alpha, reject_singular=reject_singular,
+                                             ml_control=ml_control)
         except EngagementDataError as exc:
             notes.append(f"{spec.name}: slope selection skipped — {exc}")
             chosen.append(spec)

@@ -189,7 +189,9 @@ def fit_frozen_ridge(
     used = np.concatenate([train_idx, val_idx, test_idx])
     emb = embed_texts(encoder, tokenizer, [texts[i] for i in used], pooling=config.pooling,
                       batch_size=config.eval_batch_size, max_length=config.max_length, device=device,
-                      cpu_bf16=config.cpu_bf16)
+                      # fp32 unless bf16 is asked for: score_texts(engine="auto") scores in fp32 on the
+                      # CPU, and the ridge must be fitted on the embeddings it will be applied to
+                      cpu_bf16=bool(config.cpu_bf16))
     n_tr, n_va = len(train_idx), len(val_idx)
     x_tr, x_va, x_te = emb[:n_tr], emb[n_tr : n_tr + n_va], emb[n_tr + n_va :]
     coef, intercept, alpha, path = fit_ridge(x_tr, y[train_idx], x_va, y[val_idx], alphas)
