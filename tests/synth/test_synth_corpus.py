@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import jieba
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -12,6 +13,8 @@ from helpers.data.counts import parse_count
 from helpers.data.pipeline import COMMENT_COLUMNS, POST_COLUMNS, CleaningConfig, clean_export
 from helpers.study import du_gu
 from helpers.synth import grammar as g
+from helpers.synth import xhs_corpus as xc
+from helpers.synth import xhs_vocabulary as vocab
 from helpers.synth.xhs_corpus import display_count, generate, text_units, write
 
 
@@ -231,3 +234,31 @@ def test_every_export_flavour_cleans_to_the_same_sample(tmp_path, options):
     assert set(result.comments["comment_id"]) == set(
         tc.loc[(tc["fate"] == "final") & tc["note_id"].isin(result.posts["note_id"]), "comment_id"])
     assert result.posts["fans"].notna().all()
+
+
+def test_sentiment_coders_are_calibrated_to_the_studys_kappa():
+    from sklearn.metrics import cohen_kappa_score
+
+    rng = np.random.default_rng(4)
+    latent = rng.uniform(-1, 1, 4000)
+    sd = xc.label_noise_for_kappa(latent, 0.8)
+    assert xc.label_kappa_for_noise(latent, sd) == pytest.approx(0.8, abs=1e-6)
+    bins = [np.digitize(latent + rng.normal(0, sd, latent.size), xc.LABEL_KAPPA_EDGES) for _ in range(2)]
+    assert cohen_kappa_score(*bins) == pytest.approx(0.8, abs=0.03)  # the formula agrees with simulation
+    labels, info = xc._labels(np.random.default_rng(1), {"target_posts": 535})
+    assert len(labels) == 3000 and info["kappa_target"] == 0.8
+    assert info["kappa_realised"] == pytest.approx(0.8, abs=0.04)
+    assert info["kappa_bins"] == [-0.79, 0.3] and info["kappa_bins_source"].startswith("assumed")
+    assert 0.03 < info["coder_noise_sd"] < 0.3
+
+
+def test_who_writes_reaches_the_comment_text():
+    corpus = xc.generate(scale=0.05, seed=3)
+    truth = corpus.truth_comments
+    text = corpus.comments["content"].iloc[: len(truth)].str.replace(r"^@\S+ ", "", regex=True)
+    long_creator = (truth["fate"] == "creator").to_numpy()
+    assert long_creator.sum() > 10
+    assert text[long_creator].str.startswith(vocab.CREATOR_REPLIES).all()
+    replies = (truth["fate"] == "reply").to_numpy()
+    assert 0.2 < text[replies].str.startswith(vocab.REPLY_OPENERS).mean() < 0.8
+    assert "sentiment_labels" in corpus.truth and corpus.truth["sentiment_labels"]["kappa_target"] == 0.8

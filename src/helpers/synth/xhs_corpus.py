@@ -757,7 +757,13 @@ def _labels(rng: np.random.Generator, size: dict) -> tuple[pd.DataFrame, dict]:
     """The labelled subset for fine-tuning: fresh texts from the same grammar, two coders' scores.
 
     The texts are what a coder reads (title and body, no platform decorations); the sentiment
-    chapter cleans them like any other text.
+    chapter cleans them like any other text.  Each coder's score is the latent score plus
+    independent Gaussian noise whose SD is set so that Cohen's kappa on three bins at the
+    study's cut-offs (:data:`LABEL_KAPPA_EDGES`, an assumption: the paper reports kappa 0.80
+    without its bins) is the study's 0.80.  That allows little disagreement: the labelled
+    texts' difficulty for a model comes from how the text expresses the score
+    (:mod:`helpers.synth.xhs_text`), not from the coders.  Returns the frame and what was
+    assumed and realised (``truth.json`` → ``sentiment_labels``).
     """
     n = max(round(du_gu.SENTIMENT_MODEL["training_texts"] * size["target_posts"] / STUDY["final_posts"]), 150)
     n_posts = n // 2

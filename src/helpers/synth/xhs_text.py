@@ -31,7 +31,9 @@ What the model is, in the order a comment is written:
    valence a reader infers (终于睡了个好觉, 又复发了: events of the study's themes
    with relief or recurrence markers, :data:`helpers.synth.xhs_vocabulary.SITUATIONS`),
    so much of the sentiment sits off the lexicon, as in real posts; the rest
-   carry none.
+   carry none.  15 % of clauses also name a feeling that is not the writer's own
+   now (别人都很开心, 以前很绝望), of either sign: a sentiment word a reader
+   discounts.
 4. **Mixed and ironic sentences.**  30 % of long comments contrast a clause of
    the opposite sign (虽然…，但是…): the later clause carries the score.  10 % of
    clearly negative expressions are *ironic*: a strongly positive word with an
@@ -95,6 +97,15 @@ SITUATION_SHARE = 0.45
 #: share of its valence, so a hedged expression uses a stronger word than its target.
 HEDGE_SHARE = 0.30
 HEDGE_FACTOR = 0.7
+#: Chance that a clause also names a feeling that is not the writer's own now — someone else's
+#: (别人都很开心) or the writer's in the past (以前很绝望) — with a sign of its own: a sentiment
+#: word a reader discounts and a word-counting model does not.
+FRAMED_SHARE = 0.15
+#: Share of posts with one concession of the opposite sign somewhere after their opening.
+POST_MIXED_SHARE = 0.30
+#: Chance that a post's opening sentence says how the writer feels in a sentiment word (else it
+#: tells a situation): posts open with their state, and that opening is what a truncating model reads.
+POST_LEAD_EXPLICIT = 0.8
 #: Share of a comment's content words taken from the words it echoes (post or parent comment).
 ECHO_SHARE = 0.15
 
@@ -332,6 +343,10 @@ def _clause(u: _Uniforms, model: TextModel, theme: str, purity: float, v: float,
             parts.append(_expression(u, model, v, theme))
         elif abs(v) >= 0.15 and u() < SITUATION_SHARE:
             parts.append(u.pick(("，", "，", "，后来", "，今天", "，最近")) + _situation(u, v, theme))
+    if u() < FRAMED_SHARE:
+        other = 1.0 if u() < 0.5 else -1.0
+        parts.append("，" + u.pick(vocab.FRAMES) + _plain_expression(u, model, other * (0.4 + 0.6 * u()),
+                                                                     int(other), None))
     if u() < 0.25:
         parts.append(model.function["particles"].draw(u()))
     return "".join(parts)
@@ -422,8 +437,11 @@ def compose_post(rng: np.random.Generator, score: float, disclosure: bool, targe
     first = u.pick(openers).format(who=u.pick(vocab.IDENTITIES), dur=u.pick(vocab.DURATIONS),
                                    dx=u.pick(vocab.DIAGNOSES))
     expressivity = 2.0 * float(rng.beta(2.0, 2.0))
-    if u() < 0.5 * expressivity:
-        first += "，" + _expression(u, model, _valence(u, rng, score), None)
+    lead = _valence(u, rng, score)
+    if u() < POST_LEAD_EXPLICIT or abs(lead) < 0.15:
+        first += "，" + _expression(u, model, lead, None)
+    else:
+        first += "，" + _situation(u, lead, None)
     parts: list[str] = []
     if not short or length + text_length(first) < target_length:
         parts.append(first)
@@ -431,10 +449,10 @@ def compose_post(rng: np.random.Generator, score: float, disclosure: bool, targe
     mixture = rng.dirichlet(np.ones(len(THEME_NAMES)))
     cum = np.cumsum(mixture)
     terms: list[str] = []
-    mixed = u() < MIXED_SHARE
+    mixed = u() < POST_MIXED_SHARE
     while True:
         theme = THEME_NAMES[min(int(np.searchsorted(cum, u())), len(THEME_NAMES) - 1)]
-        if mixed:  # a concession of the opposite sign, then the clause that carries the score
+        if mixed and parts and u() < 0.5:  # a concession of the opposite sign, then the clause with the score
             mixed = False
             opposite = float(np.clip(-0.6 * score + 0.2 * rng.standard_normal(), -1, 1))
             clause = (_clause(u, model, theme, 0.7, opposite, score, terms, lead=u.pick(vocab.CONCESSION),

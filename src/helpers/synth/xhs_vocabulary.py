@@ -115,6 +115,9 @@ SITUATIONS: dict[str, dict[str, tuple[str, ...]]] = {
             "换了三种药都不行 量表又是重度 医生说要做电休克".split()),
     },
 }
+#: Frames that put a feeling on someone else or in the past (not the writer's own now).
+FRAMES = ("别人都", "大家都", "他们都", "朋友圈里都", "室友都", "以前总是", "之前一直", "小时候很", "那时候",
+          "刚确诊时", "我妈总说我", "去年还")
 SITUATION_MARKERS = {"positive": ("终于", "今天终于", "居然", "总算"),
                      "negative": ("又", "还是", "今天又", "又一次")}
 #: Cues that turn a positive word ironic (the sentence means the opposite).
