@@ -96,7 +96,7 @@ real_text_set = "smp2020_usual"  # "smp2020_usual", "smp2020_virus" or "chnsenti
 real_text_sample = None  # texts drawn from it, None: 1500 times scale, at least 300 which is the CI size, at most 1500
 second_domain = "chnsenticorp_hotel"  # scored by the real-text model; None skips it
 compare = None  # schedules compared on real text, None: frozen_ridge and finetune_1ep on a CPU (+ finetune_3ep from scale 1 up), study and frozen_ridge on a GPU, an empty list skips
-compare_sample = None  # real texts the compared schedules are trained and tested on, None: 200 on a CPU (keeps the fine-tunes short), all on a GPU
+compare_sample = None  # real texts the compared schedules are trained and tested on, None: 400 on a CPU (keeps the fine-tunes short), all on a GPU
 cpu_budget_s = 600  # training time the chapter may spend on the labelled set (projected from the comparison)
 transfer_sample = 200  # texts per public transfer set, stratified by sign, 0 skips them
 second_domain_sample = 500  # texts of the second domain scored by the real-text model
@@ -262,7 +262,7 @@ comparison, real_results, best_real = pd.DataFrame(), {}, None
 best_rate = None
 if real is not None:
     to_run = compare if compare else [schedule]
-    n_compare = min(len(real), int(compare_sample)) if compare_sample else (len(real) if on_gpu else min(len(real), 200))
+    n_compare = min(len(real), int(compare_sample)) if compare_sample else (len(real) if on_gpu else min(len(real), 400))
     subset = real.iloc[:n_compare]
     comparison, compared = compare_schedules(subset["text"], subset["score"], to_run, model_name=model_name,
                                              device=dev, **overrides)
