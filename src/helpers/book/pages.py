@@ -25,6 +25,7 @@ from helpers.book.results_schema import (
     EngagementResults,
     ResultsSchemaError,
     SemanticNetworkResults,
+    SentimentResults,
     StepResults,
 )
 from helpers.book.run_folder import STEPS, RunLayout
@@ -237,6 +238,30 @@ def engagement_findings(results03: EngagementResults | None) -> list[ClaimFindin
 CONSISTENCY_MEASURES = ("ari", "nmi", "mean_best_jaccard")
 
 
+#: The study's three category maps (chapter 04 builds one per post-sentiment category).
+MAP_CATEGORIES: tuple[str, ...] = ("positive", "neutral", "negative")
+
+
+def category_map_warnings(results02: SentimentResults | None,
+                          results04: SemanticNetworkResults | None) -> list[str]:
+    """Sentences for the results page: every category map not built (and why), small maps,
+    and chapter 02's empty or tiny categories, so a missing map is never only a line in a JSON file."""
+    out: list[str] = []
+    if results04 is not None:
+        not_built = {**dict(results04.skipped_categories or {}), **dict(results04.maps_not_built or {})}
+        for c in MAP_CATEGORIES:
+            if c in not_built:
+                out.append(f"The **{c}** map was not built: {not_built[c]}.")
+            elif c not in (results04.maps or {}):
+                out.append(f"The **{c}** map is missing from chapter 04's results (no reason recorded).")
+        small = results04.small_categories or {}
+        if isinstance(small, Mapping):
+            out += [f"The **{c}** map rests on few comments: {note}." for c, note in small.items()]
+    if results02 is not None:
+        out += [f"Sentiment chapter: {w}." for w in results02.category_warnings]
+    return out
+
+
 def theme_finding(results04: SemanticNetworkResults | None) -> ClaimFinding:
     """The 'same three themes in every category' claim, from chapter 04's numbers.
 
@@ -248,6 +273,11 @@ def theme_finding(results04: SemanticNetworkResults | None) -> ClaimFinding:
     parts: list[str] = []
     ok: bool | None = None
     if results04 is not None:
+        missing = [c for c in MAP_CATEGORIES if c not in (results04.maps or {})]
+        if missing:
+            parts.append(f"{len(missing)} of the {len(MAP_CATEGORIES)} category maps not built "
+                         f"({', '.join(missing)}; see the warning above), so the claim is judged on "
+                         f"{len(MAP_CATEGORIES) - len(missing)} map(s) at most")
         if results04.maps:
             parts.append("clusters per map: " + ", ".join(f"{c} {fmt(m['clusters'])}"
                                                           for c, m in results04.maps.items()))
@@ -343,6 +373,12 @@ def render_results_page(layout: RunLayout) -> str:
                    "latent": "The engagement models used the *planted* latent sentiment of the synthetic "
                              "corpus, not the encoder's scores."}.get(source, f"Sentiment source: {source}."),
                   ""]
+    map_warnings = category_map_warnings(results.get(SentimentResults), results.get(SemanticNetworkResults))
+    if map_warnings:
+        lines += [":::{warning}", "**Not every sentiment category and map is there in this build.**", "",
+                  *[f"* {w}" for w in map_warnings], "",
+                  "A verdict that needs a missing map is judged on the maps that were built, or "
+                  "reported as *cannot tell*.", ":::", ""]
     findings = engagement_findings(engagement)
     findings.append(theme_finding(results.get(SemanticNetworkResults)))
     for f in findings:

@@ -248,10 +248,14 @@ class SentimentResults(StepResults):
     real_text: dict[str, Any] = field(default_factory=dict)
     synthetic_vs_real_r2_gap: float | None = None
     synthetic_real_within_0_15: bool | None = None  # None: cannot tell
+    #: frozen ridge: the synthetic model's head refitted at the real model's training size
+    #: (n_train, test_r2, test_mae, alpha); the gap above uses it when present
+    synthetic_r2_at_real_size: dict[str, float] | None = None
     calibration: dict[str, Any] = field(default_factory=dict)  # method, description, slopes before/after
-    threshold_rule: str | None = None  # "fixed" or "percentile"
+    threshold_rule: str | None = None  # "fixed", "percentile" or "density"
     thresholds_used: dict[str, float] = field(default_factory=dict)
     category_warnings: list[str] = field(default_factory=list)  # empty or tiny categories
+    threshold_notes: list[str] = field(default_factory=list)  # density rule: why a cut fell back
 
 
 # --------------------------------------------------------------------------- 03 engagement

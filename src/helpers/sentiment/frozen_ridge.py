@@ -211,7 +211,30 @@ def fit_frozen_ridge(
     history = path.assign(chosen=path["alpha"] == alpha)
     result = FineTuneResult(model, tokenizer, config, history, test, regression_metrics(test["score"],
                             test["prediction"]), seconds, 0, 0, len(train_idx), len(val_idx), len(test_idx),
-                            str(device), notes, validation=validation, method="frozen_ridge")
+                            str(device), notes, validation=validation, method="frozen_ridge",
+                            features={"train": (x_tr, y[train_idx]), "val": (x_va, y[val_idx]),
+                                      "test": (x_te, y[test_idx])})
     if out_dir is not None:
         save_fine_tune(result, out_dir, model_name)
     return result
+
+
+def ridge_r2_at_size(result, n_train: int, alphas: Sequence[float] = DEFAULT_ALPHAS) -> dict[str, float]:
+    """Refit a frozen-ridge result's head on its first ``n_train`` training texts; test R² and MAE.
+
+    Why: the synthetic and the real-text models of chapter 02 learn from different numbers of
+    texts, and a test R² grows with the training set.  The embeddings are kept by
+    :func:`fit_frozen_ridge`, so the same test split can be scored at the other model's size
+    without encoding anything again.
+    """
+    from helpers.sentiment.regressor import regression_metrics
+
+    if result.features is None:
+        raise ValueError("this result kept no embeddings (only frozen_ridge results do)")
+    x_tr, y_tr = result.features["train"]
+    x_va, y_va = result.features["val"]
+    x_te, y_te = result.features["test"]
+    n = int(min(max(n_train, 2), len(x_tr)))
+    coef, intercept, alpha, _ = fit_ridge(x_tr[:n], y_tr[:n], x_va, y_va, alphas)
+    m = regression_metrics(y_te, np.clip(x_te @ coef + intercept, -1, 1))
+    return {"n_train": n, "test_r2": m["r2"], "test_mae": m["mae"], "alpha": alpha}

@@ -243,6 +243,9 @@ class FineTuneResult:
     notes: list[str] = field(default_factory=list)
     validation: pd.DataFrame | None = None  # text, score, prediction of the kept model (for calibration)
     method: str = "fine_tune"  # or "frozen_ridge" (helpers.sentiment.frozen_ridge)
+    #: frozen_ridge only: the pooled embeddings and labels of each split ("train", "val", "test" ->
+    #: (x, y)), so that a learning curve can be refitted in milliseconds without re-encoding
+    features: dict | None = None
 
     @property
     def steps_per_second(self) -> float:

@@ -17,7 +17,15 @@ therefore offered (:data:`RULES`):
   (22.4 %, Results, semantic network; ``semantic_network.post_counts``).
   Percentiles depend only on the order of the scores, so a monotone
   calibration does not change them; they are taken on the raw scores, where no
-  calibration ties can pile texts onto one cut.
+  calibration ties can pile texts onto one cut;
+* ``density``: the study's other stated reason, "density clusters": a Gaussian
+  kernel density estimate of this run's calibrated post scores
+  (``scipy.stats.gaussian_kde``, Scott's bandwidth unless given), each cut
+  placed at the density minimum between two modes that lies nearest the
+  study's cut-off.  A cut with no such minimum within
+  :data:`DENSITY_MAX_SHIFT` of the study's value (a unimodal density has none)
+  falls back to the percentile rule's value, and the reason is returned so the
+  page can state it.
 
 The study's own numbers do not quite match its wording: its 0.3 cut sits near
 the 82nd percentile of its posts and −0.79 near the 21st (``study_values.yaml``:
@@ -34,7 +42,12 @@ import pandas as pd
 
 from helpers.sentiment.categories import CATEGORIES, Thresholds, categorize
 
-RULES: tuple[str, ...] = ("fixed", "percentile")
+RULES: tuple[str, ...] = ("fixed", "percentile", "density")
+#: Density rule: a minimum further than this from the study's cut-off does not stand for it.
+DENSITY_MAX_SHIFT = 0.3
+#: Density rule: a minimum must be at most this share of the lower of its two neighbouring modes
+#: (a dip of a few per cent in a flat density is sampling noise, not a gap between clusters).
+DENSITY_MAX_DIP = 0.9
 #: Share of posts in the neutral band in the study (Results, semantic network: 120 of 535 posts, 22.4 %).
 STUDY_NEUTRAL_SHARE = 22.4
 #: The study's stated rationale: cuts at about the 25th and 75th percentiles; neutral centred on the median.
@@ -72,19 +85,106 @@ def percentile_thresholds(scores, percentiles: Mapping[str, float] | None = None
     return Thresholds(**{k: float(np.percentile(s, v)) for k, v in pct.items()})
 
 
+def density_minima(scores, *, bw_method: float | str | None = None, grid_size: int = 801,
+                   max_dip: float = DENSITY_MAX_DIP) -> pd.DataFrame:
+    """Minima of a Gaussian KDE of ``scores`` that separate two modes (one row each).
+
+    Columns: ``value`` (where the density is lowest between the modes), ``density``,
+    ``left_mode``/``right_mode`` (the neighbouring maxima) and ``dip`` (density at the
+    minimum over the lower neighbouring mode; kept only when ≤ ``max_dip``).
+    """
+    from scipy.stats import gaussian_kde
+
+    s = np.asarray(scores, dtype=float)
+    s = s[~np.isnan(s)]
+    columns = ["value", "density", "left_mode", "right_mode", "dip"]
+    if len(s) < 3 or np.ptp(s) == 0:
+        return pd.DataFrame(columns=columns)
+    kde = gaussian_kde(s, bw_method=bw_method)
+    grid = np.linspace(s.min(), s.max(), grid_size)
+    f = kde(grid)
+    d = np.diff(f)
+    peaks = [i for i in range(1, len(f) - 1) if d[i - 1] > 0 >= d[i]]
+    if f[0] > f[1]:
+        peaks.insert(0, 0)
+    if f[-1] > f[-2]:
+        peaks.append(len(f) - 1)
+    rows = []
+    for a, b in zip(peaks[:-1], peaks[1:], strict=True):
+        i = a + int(np.argmin(f[a:b + 1]))
+        dip = float(f[i] / min(f[a], f[b]))
+        if dip <= max_dip:
+            rows.append({"value": float(grid[i]), "density": float(f[i]), "left_mode": float(grid[a]),
+                         "right_mode": float(grid[b]), "dip": dip})
+    return pd.DataFrame(rows, columns=columns)
+
+
+def density_thresholds(scores, *, reference: Mapping[str, float] | None = None,
+                       bw_method: float | str | None = None, max_shift: float = DENSITY_MAX_SHIFT,
+                       percentiles: Mapping[str, float] | None = None) -> tuple[Thresholds, list[str]]:
+    """Cuts at the KDE's minima between modes nearest the study's cut-offs, and the reasons for fallbacks.
+
+    Each cut of ``reference`` (the study's by default) takes the nearest unused
+    minimum of :func:`density_minima` within ``max_shift``; a cut without one
+    takes the percentile rule's value (``percentiles``).  If the cuts so found
+    are out of order, all four fall back to the percentile rule.
+    """
+    ref = vars(Thresholds.from_mapping(reference))
+    minima = density_minima(scores, bw_method=bw_method)
+    fallback = vars(percentile_thresholds(scores, percentiles))
+    values = minima["value"].to_numpy(dtype=float)
+    used: set[int] = set()
+    out, notes = {}, []
+    if len(values) == 0:
+        notes.append("the density of the post scores has no minimum between two modes (it is unimodal "
+                     "at this bandwidth): every cut falls back to the percentile rule")
+    for key in ("negative", "neutral_low", "neutral_high", "positive"):
+        order = np.argsort(np.abs(values - ref[key])) if len(values) else []
+        pick = next((int(i) for i in order if int(i) not in used and abs(values[i] - ref[key]) <= max_shift), None)
+        if pick is None:
+            out[key] = fallback[key]
+            if len(values):
+                notes.append(f"{key}: no density minimum between modes within {max_shift:g} of the study's "
+                             f"{ref[key]:+.2f}; the percentile rule's {fallback[key]:+.3f} is used")
+        else:
+            used.add(pick)
+            out[key] = float(values[pick])
+    keys = ("negative", "neutral_low", "neutral_high", "positive")
+    if any(out[a] > out[b] for a, b in zip(keys[:-1], keys[1:], strict=False)):
+        notes.append(f"the density minima give cuts out of order ({out}); all four fall back to the percentile rule")
+        out = dict(fallback)
+    return Thresholds(**out), notes
+
+
 def choose_thresholds(rule: str, post_scores, *, fixed: Mapping[str, float] | None = None,
-                      percentiles: Mapping[str, float] | None = None) -> Thresholds:
-    """The category cuts for ``rule`` (see :data:`RULES`); ``post_scores`` are the scores they apply to."""
+                      percentiles: Mapping[str, float] | None = None, notes: list[str] | None = None,
+                      bw_method: float | str | None = None) -> Thresholds:
+    """The category cuts for ``rule`` (see :data:`RULES`); ``post_scores`` are the scores they apply to.
+
+    ``notes``, when given, receives the density rule's reasons for any fallback.
+    ``fixed`` is also the density rule's reference (the study's cut-offs by default).
+    """
     if rule == "fixed":
         return Thresholds.from_mapping(fixed)
     if rule == "percentile":
         return percentile_thresholds(post_scores, percentiles)
+    if rule == "density":
+        cuts, why = density_thresholds(post_scores, reference=fixed, bw_method=bw_method, percentiles=percentiles)
+        if notes is not None:
+            notes.extend(why)
+        return cuts
     raise ValueError(f"threshold rule must be one of {RULES}, not {rule!r}")
 
 
 def category_basis(rule: str, raw, calibrated) -> np.ndarray:
-    """The scores the cuts are applied to: calibrated for fixed cuts, raw for percentile cuts."""
-    return np.asarray(calibrated if rule == "fixed" else raw, dtype=float)
+    """The scores the cuts are applied to: calibrated for fixed and density cuts, raw for percentile cuts.
+
+    Density minima move with the scale of the scores, and the study's cut-offs they are
+    matched to are on the label scale, so the density rule works on calibrated scores.
+    """
+    if rule not in RULES:
+        raise ValueError(f"threshold rule must be one of {RULES}, not {rule!r}")
+    return np.asarray(raw if rule == "percentile" else calibrated, dtype=float)
 
 
 def categorised(frame: pd.DataFrame, raw, calibrated, basis, thresholds: Thresholds) -> pd.DataFrame:

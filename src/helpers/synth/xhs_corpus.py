@@ -133,7 +133,12 @@ ASSUMED = {
     "ln_fans_distribution": "assumed; SD matched to the SD implied by the paper's SEs",
     "coder_errors": "inference: independent coder errors set to give the paper's kappa 0.78",
     "sentiment_band_shapes": "assumed shapes inside the category bands; weights are the paper's shares",
+    "label_coder_bins": "assumed: the paper reports the sentiment coders' kappa 0.80 without its bins; the "
+                        "generator takes three bins at the study's category cut-offs (below -0.79, -0.79..0.3, "
+                        "above 0.3) and sets the coders' independent Gaussian noise so that kappa on them is 0.80",
 }
+#: Bins assumed for the sentiment coders' kappa (the study's negative and positive cut-offs).
+LABEL_KAPPA_EDGES = (du_gu.THRESHOLDS["negative"], du_gu.THRESHOLDS["positive"])
 
 
 @dataclass
@@ -305,6 +310,27 @@ def coder_error_for_kappa(kappa: float, prevalence: float) -> float:
     return float(optimize.brentq(lambda e: kappa_for_error(e, prevalence) - kappa, 1e-6, 0.45))
 
 
+def label_kappa_for_noise(latent: np.ndarray, sd: float, edges: tuple[float, ...] = LABEL_KAPPA_EDGES) -> float:
+    """Expected Cohen's kappa on binned scores of two coders who each add N(0, sd²) to ``latent``.
+
+    Exact given the latent values (an average over them of the normal bin probabilities):
+    p_o = mean Σ_k P_k(x)², p_e = Σ_k (mean P_k(x))², with P_k(x) the chance that x + noise
+    falls in bin k.  Clipping to −1..1 does not move a score across an interior edge.
+    """
+    x = np.asarray(latent, dtype=float)[:, None]
+    cuts = np.concatenate([[-np.inf], np.asarray(edges, dtype=float), [np.inf]])
+    cdf = stats.norm.cdf((cuts[None, :] - x) / max(sd, 1e-9))
+    prob = np.diff(cdf, axis=1)
+    p_o = float(np.mean(np.sum(prob**2, axis=1)))
+    p_e = float(np.sum(prob.mean(axis=0) ** 2))
+    return (p_o - p_e) / (1 - p_e)
+
+
+def label_noise_for_kappa(latent: np.ndarray, kappa: float, edges: tuple[float, ...] = LABEL_KAPPA_EDGES) -> float:
+    """The coders' noise SD that gives ``kappa`` on binned scores of ``latent`` (see above)."""
+    return float(optimize.brentq(lambda sd: label_kappa_for_noise(latent, sd, edges) - kappa, 1e-3, 1.5))
+
+
 def _sizes(scale: float) -> dict[str, float]:
     if scale <= 0:
         raise ValueError(f"scale must be positive, got {scale}")
@@ -414,12 +440,13 @@ def generate(scale: float = 1.0, seed: int = 20241111, transforms: str | dict | 
     target = np.where(candidate, np.minimum(threshold + 2 + np.rint(extra), 1200),
                       np.where(fates == "short", rng.integers(25, threshold - SHORT_MARGIN, size=U),
                                rng.integers(15, 150, size=U))).astype(int)
-    titles, bodies = [], []
+    titles, bodies, post_terms = [], [], []
     for i in range(U):
-        title, body = compose_post(rng, float(sentiment[i]), bool(is_sd[i]), int(target[i]),
-                                   short=fates[i] in ("short", "video"))
+        title, body, used = compose_post(rng, float(sentiment[i]), bool(is_sd[i]), int(target[i]),
+                                         short=fates[i] in ("short", "video"), with_terms=True)
         titles.append(title)
         bodies.append(body)
+        post_terms.append(tuple(dict.fromkeys(used)))
     keywords = np.array(HASHTAGS, dtype=object)[rng.integers(len(HASHTAGS), size=U)]
     nick_creator = np.array([f"小红薯{c[:6].upper()}" for c in creator_ids], dtype=object)
     descs = _decorate_posts(rng, bodies, keywords, is_sd, nick_creator)
@@ -454,7 +481,7 @@ def generate(scale: float = 1.0, seed: int = 20241111, transforms: str | dict | 
     # ---- comments --------------------------------------------------------------------
     comments, truth_comments, realised_comment = _comments(
         rng, size, note_ids, planned, fates, creator_of, creator_ids, sentiment, centred,
-        counts["comment_count"], publish_ms, download_ms, crawl_of)
+        counts["comment_count"], publish_ms, download_ms, crawl_of, post_terms)
 
     # ---- raw tables ------------------------------------------------------------------
     notes = _note_rows(rng, note_ids, fates, titles, descs, publish_ms, download_ms, crawl_of, duplicated,
@@ -480,9 +507,10 @@ def generate(scale: float = 1.0, seed: int = 20241111, transforms: str | dict | 
     })
     coding = pd.DataFrame({"note_id": note_ids[candidate], "coder_1": coder[0][candidate],
                            "coder_2": coder[1][candidate]})
-    labels = _labels(rng, size)
+    labels, label_info = _labels(rng, size)
     truth = _truth(scale, seed, size, transforms, planted, residual_sd, truth_posts, truth_comments, coding,
                    creator_of, realised_comment)
+    truth["sentiment_labels"] = label_info
     return SynthCorpus(notes=notes, comments=comments, creators=creators, truth_posts=truth_posts,
                        truth_comments=truth_comments, coding=coding, labels=labels, truth=truth)
 
@@ -523,9 +551,13 @@ def _decorate_posts(rng: np.random.Generator, bodies: list[str], keywords: np.nd
 
 
 def _comments(rng, size, note_ids, planned, fates, creator_of, creator_ids, post_sentiment, centred,
-              comment_count, publish_ms, download_ms, crawl_of):
+              comment_count, publish_ms, download_ms, crawl_of, post_terms):
     """Raw comments: the paper's comments per post by post category on the planned posts, the rest
-    spread over the other notes; comment sentiment from the Model 5 equation."""
+    spread over the other notes; comment sentiment from the Model 5 equation.
+
+    Who writes reaches the text: the creator's comments are written as the author's replies,
+    replies open like replies, and comments echo the theme words of their post (and a reply
+    those of the comment it answers), as threads under real notes do."""
     U = len(note_ids)
     kept_idx = np.flatnonzero(planned)
     other_idx = np.flatnonzero(~planned)
@@ -585,12 +617,27 @@ def _comments(rng, size, note_ids, planned, fates, creator_of, creator_ids, post
     themes = rng.choice(list(THEME_SHARES), size=n, p=list(THEME_SHARES.values()))
     # long comments: at least 32 characters, with a long right tail as real comments have
     min_length = du_gu.MIN_COMMENT_LENGTH + 2 + np.minimum(rng.exponential(14.0, size=n), 250).astype(int)
-    texts, terms, lengths = [], [], np.zeros(n, dtype=int)
-    for i in range(n):
+    # replies point at a top-level comment of the same note when there is one (chosen before the
+    # texts are written, so that a reply can echo the words of the comment it answers)
+    is_reply = kind == "reply"
+    top_by_note = pd.Series(np.flatnonzero(~is_reply)).groupby(note_idx[~is_reply]).apply(np.array)
+    parent_of = np.full(n, -1, dtype=np.int64)
+    for i in np.flatnonzero(is_reply):
+        candidates = top_by_note.get(note_idx[i])
+        if candidates is not None:
+            parent_of[i] = candidates[rng.integers(len(candidates))]
+    texts: list[str] = [""] * n
+    terms: list[list[str]] = [[] for _ in range(n)]
+    lengths = np.zeros(n, dtype=int)
+    for i in (*np.flatnonzero(~is_reply), *np.flatnonzero(is_reply)):  # parents before their replies
+        echo = post_terms[note_idx[i]]
+        if parent_of[i] >= 0:
+            echo = tuple(dict.fromkeys((*terms[parent_of[i]], *echo)))
         text, used = compose_comment(rng, float(latent[i]), themes[i], int(min_length[i]),
-                                     short=kind[i] == "short")
-        texts.append(text)
-        terms.append(used)
+                                     short=kind[i] == "short", role="creator" if kind[i] == "creator" else "audience",
+                                     reply=bool(is_reply[i]), echo=echo)
+        texts[i] = text
+        terms[i] = used
         lengths[i] = text_units(text)
     if (lengths[kind == "short"] >= du_gu.MIN_COMMENT_LENGTH).any() or \
             (lengths[kind != "short"] < du_gu.MIN_COMMENT_LENGTH).any():
@@ -600,16 +647,11 @@ def _comments(rng, size, note_ids, planned, fates, creator_of, creator_ids, post
     comment_ids = _hex_ids(rng, n)
     span = download_ms[note_idx] - publish_ms[note_idx]
     create_ms = publish_ms[note_idx] + (rng.beta(0.7, 3.0, size=n) * span).astype(np.int64)
-    # replies point at a top-level comment of the same note when there is one
     parent = np.full(n, "", dtype=object)
     top_level_blank = rng.random(n) < 0.5
     parent[~top_level_blank] = "0"
-    frame = pd.DataFrame({"i": np.arange(n), "note": note_idx, "reply": kind == "reply"})
-    tops = frame.loc[~frame["reply"]].groupby("note")["i"].apply(np.array)
-    for i in np.flatnonzero(kind == "reply"):
-        candidates = tops.get(note_idx[i])
-        parent[i] = comment_ids[candidates[rng.integers(len(candidates))]] if candidates is not None \
-            else _hex_ids(rng, 1)[0]
+    for i in np.flatnonzero(is_reply):
+        parent[i] = comment_ids[parent_of[i]] if parent_of[i] >= 0 else _hex_ids(rng, 1)[0]
     like = np.maximum(np.rint(np.expm1(rng.normal(0.8, 1.1, size=n).clip(0, 10))), 0).astype(int)
     sub_count = pd.Series(parent).value_counts()
     comments = pd.DataFrame({
@@ -712,11 +754,17 @@ def _note_rows(rng, note_ids, fates, titles, descs, publish_ms, download_ms, cra
     return pd.concat([rows, older], ignore_index=True)
 
 
-def _labels(rng: np.random.Generator, size: dict) -> pd.DataFrame:
+def _labels(rng: np.random.Generator, size: dict) -> tuple[pd.DataFrame, dict]:
     """The labelled subset for fine-tuning: fresh texts from the same grammar, two coders' scores.
 
     The texts are what a coder reads (title and body, no platform decorations); the sentiment
-    chapter cleans them like any other text.
+    chapter cleans them like any other text.  Each coder's score is the latent score plus
+    independent Gaussian noise whose SD is set so that Cohen's kappa on three bins at the
+    study's cut-offs (:data:`LABEL_KAPPA_EDGES`, an assumption: the paper reports kappa 0.80
+    without its bins) is the study's 0.80.  That allows little disagreement: the labelled
+    texts' difficulty for a model comes from how the text expresses the score
+    (:mod:`helpers.synth.xhs_text`), not from the coders.  Returns the frame and what was
+    assumed and realised (``truth.json`` → ``sentiment_labels``).
     """
     n = max(round(du_gu.SENTIMENT_MODEL["training_texts"] * size["target_posts"] / STUDY["final_posts"]), 150)
     n_posts = n // 2
@@ -733,9 +781,22 @@ def _labels(rng: np.random.Generator, size: dict) -> pd.DataFrame:
             texts.append(compose_comment(rng, float(latent[i]), theme, int(rng.integers(12, 60)),
                                          short=rng.random() < 0.1)[0])
     texts = [t.replace("\n", " ").strip() for t in texts]
-    coder = [np.clip(latent + rng.normal(0, 0.07, size=n), -1, 1).round(2) for _ in range(2)]
+    # two coders, each the latent score plus independent noise calibrated to the study's kappa
+    # (du_gu.AGREEMENT["sentiment_labels"]) on the assumed bins (ASSUMED["label_coder_bins"])
+    sd = label_noise_for_kappa(latent, du_gu.AGREEMENT["sentiment_labels"].value)
+    coder = [np.clip(latent + rng.normal(0, sd, size=n), -1, 1).round(2) for _ in range(2)]
     frame = pd.DataFrame({"text": texts, "coder_1": coder[0], "coder_2": coder[1], "kind": kinds})
-    return frame.sample(frac=1.0, random_state=int(rng.integers(2**31))).reset_index(drop=True)
+    target = du_gu.AGREEMENT["sentiment_labels"].value
+    b1, b2 = (np.digitize(c, LABEL_KAPPA_EDGES) for c in coder)
+    p_o = float(np.mean(b1 == b2))
+    p_e = float(sum(np.mean(b1 == k) * np.mean(b2 == k) for k in range(len(LABEL_KAPPA_EDGES) + 1)))
+    info = {"n": n, "kappa_target": target, "kappa_bins": list(LABEL_KAPPA_EDGES),
+            "kappa_bins_source": ASSUMED["label_coder_bins"], "coder_noise_sd": sd,
+            "kappa_expected": label_kappa_for_noise(latent, sd),
+            "kappa_realised": (p_o - p_e) / (1 - p_e) if p_e < 1 else float("nan"),
+            "label_is": "mean of the two coders in the chapter's default; each coder = latent + N(0, sd²), "
+                        "clipped to -1..1 and rounded to 0.01"}
+    return frame.sample(frac=1.0, random_state=int(rng.integers(2**31))).reset_index(drop=True), info
 
 
 def _moments(x: np.ndarray, categories: np.ndarray | None = None) -> dict:

