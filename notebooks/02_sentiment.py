@@ -444,8 +444,10 @@ by_length.round(4)
 # The trained model scores the cleaned posts and comments from chapter 01.
 # Texts are sorted by length and batched so that little padding is computed,
 # identical texts are scored once, gradients are switched off
-# (`torch.inference_mode`), and the matrix products run in bf16 on a GPU or on
-# a CPU with native bf16 units (fp32 otherwise). Empty texts would get no score
+# (`torch.inference_mode`). On a CPU the regressor runs in fp32 through ONNX
+# Runtime for large batches of texts (PyTorch fp32 for small ones, or when ONNX
+# Runtime is missing); bf16 is used on a GPU only, because on a CPU it moved
+# scores by more than 1e-3 (the benchmarks page measures both). Empty texts would get no score
 # and are counted; texts with no Chinese character are scored but counted too.
 
 # %% tags=["remove-stderr"]
