@@ -34,7 +34,10 @@ SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 
 R_PKGS=$(grep -v '^#' scripts/r_packages.txt | tr '\n' ' ')
-OTHER_PKGS="chromium chromium-driver fonts-wqy-zenhei fonts-noto-color-emoji"
+# libopenblas0-pthread: Debian switches R's BLAS to OpenBLAS (alternatives, auto mode). lme4's
+# sparse Cholesky of Model 5's crossed random effects has a dense block that grows with the
+# crawl; on reference BLAS that block dominates the fit (benchmarks page: model fitting).
+OTHER_PKGS="chromium chromium-driver fonts-wqy-zenhei fonts-noto-color-emoji libopenblas0-pthread"
 missing=""
 for p in $R_PKGS $OTHER_PKGS; do
   dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"

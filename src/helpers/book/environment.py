@@ -36,7 +36,10 @@ def r_versions(timeout: float = 60.0) -> dict[str, str | None]:
     script = (
         "cat('R', paste(R.version$major, R.version$minor, sep='.'), '\\n');"
         f"for (p in c({', '.join(repr(p) for p in R_PACKAGES)})) "
-        "cat(p, tryCatch(as.character(packageVersion(p)), error=function(e) 'NA'), '\\n')"
+        "cat(p, tryCatch(as.character(packageVersion(p)), error=function(e) 'NA'), '\\n');"
+        # which BLAS R runs on (reference BLAS or OpenBLAS) changes lme4's speed several-fold
+        "b <- normalizePath(extSoftVersion()[['BLAS']], mustWork = FALSE);"
+        "cat('BLAS', paste(basename(dirname(b)), basename(b), sep = '/'), '\\n')"
     )
     try:
         out = subprocess.run(
