@@ -64,8 +64,19 @@ def run_benchmark(name: str, args: list[str], timeout: float) -> Path:
     target = RESULTS / f"{name}.txt"
     header = (f"# {name}: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; exit {status}; "
               f"{seconds:.0f} s\n# machine: {machine()}; load average at the end {os.getloadavg()[0]:.1f}\n")
-    target.write_text(header + output.rstrip() + "\n", encoding="utf-8")
+    target.write_text(header + hide_temporary_paths(output).rstrip() + "\n", encoding="utf-8")
     return target
+
+
+def hide_temporary_paths(text: str) -> str:
+    """Scratch folders of this machine as placeholders: the page shows figures, not local paths."""
+    import re
+    import tempfile
+
+    tmp = re.escape(tempfile.gettempdir().rstrip("/"))
+    text = re.sub(tmp + r"/[^\s\"']*?/run(?=[\s\"'/]|$)", "<run folder>", text)
+    text = re.sub(tmp + r"/[^\s\"']*?/html/index\.html", "<build folder>/html/index.html", text)
+    return re.sub(tmp + r"/[^\s\"']+", "<temporary folder>", text)
 
 
 #: What each benchmark compares against (the page says it before the figures).
