@@ -121,6 +121,7 @@ from helpers.book.runner import project_root
 from helpers.engagement.corrections import (
     correct_models,
     correction_coverage_from_sweep,
+    correction_figure,
     correction_results,
     correction_status,
     planted_slopes,
@@ -526,26 +527,8 @@ else:
 
 # %%
 if not correction_table.empty and "estimate" in correction_table:
-    import plotly.graph_objects as go
-
-    ok = correction_table.dropna(subset=["estimate"])
-    fig = go.Figure()
-    colours = {"naive": "#9e9e9e", "regression calibration": "#1f77b4", "SIMEX": "#ff7f0e"}
-    for method, group in ok.groupby("method", sort=False):
-        fig.add_trace(go.Scatter(
-            x=group["estimate"], y=[f"{m} ({o})" for m, o in zip(group["model"], group["outcome"], strict=True)],
-            mode="markers", name=method, marker={"size": 9, "color": colours.get(method, "#2ca02c")},
-            error_x={"type": "data", "symmetric": False, "array": group["conf_high"] - group["estimate"],
-                     "arrayminus": group["estimate"] - group["conf_low"]}))
-    if "planted" in ok:
-        p = ok.drop_duplicates("model")
-        fig.add_trace(go.Scatter(x=p["planted"], y=[f"{m} ({o})" for m, o in zip(p["model"], p["outcome"], strict=True)],
-                                 mode="markers", name="planted", marker={"symbol": "diamond-open", "size": 14,
-                                                                         "color": "black"}))
-    fig.add_vline(x=0, line_color="lightgrey")
-    fig.update_layout(title="Post-sentiment slope (raw scale, 95 % intervals): naive and corrected",
-                      xaxis_title="slope per unit of sentiment", height=440, width=860, scattermode="group")
-    fig.show()
+    correction_figure(correction_table,
+                      title="Post-sentiment slope (raw scale, 95 % intervals): naive and corrected").show()
 
 # %% [markdown]
 # ### Coverage of the planted slope by naive and corrected intervals, over seeds

@@ -125,7 +125,7 @@ from helpers.book.run_folder import RunLayout
 from helpers.engagement import measurement_error as me
 from helpers.engagement import power as pw
 from helpers.engagement import specification_curve as sc
-from helpers.engagement.corrections import planted_slopes
+from helpers.engagement.corrections import correction_figure, planted_slopes
 from helpers.engagement.data import load_comments, load_posts, study_model_specs
 from helpers.engagement.lmer import fit_models, require_r
 from helpers.engagement.recovery import read_truth
@@ -306,29 +306,13 @@ if do_measurement:
 
 # %%
 if do_measurement and not correction_table.empty:
-    import plotly.graph_objects as go
-
-    shown = correction_table.dropna(subset=["estimate"])
-    fig = go.Figure()
-    colours = {"naive": "#9e9e9e", "regression calibration": "#1f77b4", "latent (planted sentiment)": "#2ca02c"}
-    for k, (method, group) in enumerate(shown.groupby("method", sort=False)):
-        fig.add_trace(go.Scatter(
-            x=group["estimate"], y=[f"{m} ({o})" for m, o in zip(group["model"], group["outcome"], strict=True)],
-            mode="markers", name=method, marker={"size": 9, "color": colours.get(method, "#ff7f0e")},
-            error_x={"type": "data", "symmetric": False, "array": group["conf_high"] - group["estimate"],
-                     "arrayminus": group["estimate"] - group["conf_low"]},
-            offsetgroup=str(k)))
-    if "planted" in shown:
-        p = shown.drop_duplicates("model")
-        fig.add_trace(go.Scatter(x=p["planted"], y=[f"{m} ({o})" for m, o in zip(p["model"], p["outcome"], strict=True)],
-                                 mode="markers", name="planted", marker={"symbol": "diamond-open", "size": 14,
-                                                                         "color": "black"}))
-    fig.add_vline(x=0, line_color="lightgrey")
-    fig.update_layout(title="Post-sentiment slope (raw scale, the planted one, 95 % intervals): naive and corrected",
-                      xaxis_title="slope per unit of sentiment", height=460, width=860, scattermode="group")
-    fig.show()
+    correction_figure(correction_table, height=460,
+                      title="Post-sentiment slope (raw scale, the planted one, 95 % intervals): naive and corrected"
+                      ).show()
     first = next(iter(simex_curves), None)
     if first:
+        import plotly.graph_objects as go
+
         curve, first_naive = simex_curves[first]
         fn = curve.extrapolant("rational", first_naive.w_var)
         grid = np.linspace(-calibration.error_var, curve.added_variance.max(), 50)

@@ -133,3 +133,20 @@ def test_rc_and_simex_recover_a_planted_slope_in_lme4_mixed_models_over_seeds():
     results = correction_results(tables[0])
     assert set(results["likes"]) == {"naive", "rc", "simex"}
     assert results["likes"]["rc"]["planted"] == BETA and isinstance(results["likes"]["rc"]["covered"], bool)
+
+
+def test_correction_figure_draws_one_trace_per_method_and_the_planted_slope():
+    import pandas as pd
+
+    from helpers.engagement.corrections import correction_figure
+
+    table = pd.DataFrame({"model": ["Model 1"] * 3 + ["Model 2"] * 3, "outcome": ["likes"] * 3 + ["shares"] * 3,
+                          "method": ["naive", "regression calibration", "SIMEX"] * 2,
+                          "estimate": [-0.2, -0.4, None, 0.1, 0.2, 0.15], "conf_low": [-0.3, -0.6, None, 0, 0, 0],
+                          "conf_high": [-0.1, -0.2, None, 0.2, 0.4, 0.3], "planted": [-0.36] * 3 + [0.1] * 3})
+    fig = correction_figure(table, title="t")
+    names = [t.name for t in fig.data]
+    assert names == ["naive", "regression calibration", "SIMEX", "planted"]
+    assert list(fig.data[2].x) == [0.15]  # the row without an estimate is left out
+    assert list(fig.data[1].error_x.array) == pytest.approx([0.2, 0.2])
+    assert list(fig.data[3].x) == [-0.36, 0.1]

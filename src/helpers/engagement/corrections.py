@@ -223,3 +223,40 @@ def correction_coverage_from_sweep(results: pd.DataFrame, step: str = "03_engage
         lo, hi = _interval(k, n)
         summary["methods"][method] = {"compared": n, "covered": k, "rate": k / n if n else None, "low": lo, "high": hi}
     return table, summary
+
+
+#: Marker colours of the correction methods in :func:`correction_figure` (others: green).
+METHOD_COLOURS = {"naive": "#9e9e9e", "regression calibration": "#1f77b4", "SIMEX": "#ff7f0e",
+                  "latent (planted sentiment)": "#2ca02c"}
+
+
+def correction_figure(table: pd.DataFrame, *, title: str, height: int = 440) -> Any:
+    """Forest plot of the sentiment slope per model: one marker and 95 % interval per method.
+
+    ``table`` has the columns of :func:`correct_models` (``model``, ``outcome``, ``method``,
+    ``estimate``, ``conf_low``, ``conf_high``, optionally ``planted``); rows without an estimate
+    are left out, and the planted slope (synthetic runs) is drawn as an open diamond.
+    """
+    import plotly.graph_objects as go
+
+    shown = table.dropna(subset=["estimate"])
+
+    def rows(frame: pd.DataFrame) -> list[str]:
+        return [f"{m} ({o})" for m, o in zip(frame["model"], frame["outcome"], strict=True)]
+
+    fig = go.Figure()
+    for k, (method, group) in enumerate(shown.groupby("method", sort=False)):
+        fig.add_trace(go.Scatter(
+            x=group["estimate"], y=rows(group), mode="markers", name=method,
+            marker={"size": 9, "color": METHOD_COLOURS.get(method, "#2ca02c")},
+            error_x={"type": "data", "symmetric": False, "array": group["conf_high"] - group["estimate"],
+                     "arrayminus": group["estimate"] - group["conf_low"]},
+            offsetgroup=str(k)))
+    if "planted" in shown:
+        p = shown.drop_duplicates("model")
+        fig.add_trace(go.Scatter(x=p["planted"], y=rows(p), mode="markers", name="planted",
+                                 marker={"symbol": "diamond-open", "size": 14, "color": "black"}))
+    fig.add_vline(x=0, line_color="lightgrey")
+    fig.update_layout(title=title, xaxis_title="slope per unit of sentiment", height=height, width=860,
+                      scattermode="group")
+    return fig
