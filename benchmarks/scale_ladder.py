@@ -85,7 +85,7 @@ def step_score(run_dir: Path, scale: float) -> dict:
     from helpers.sentiment.calibration import fit_calibrator
     from helpers.sentiment.labels import read_sentiment_labels
     from helpers.sentiment.regressor import OFFLINE_MODEL
-    from helpers.sentiment.schedules import CPU_DEFAULT, train_schedule
+    from helpers.sentiment.schedules import CPU_DEFAULT, train_at_chosen_depth
     from helpers.sentiment.scoring import resolve_engine, score_texts
     from helpers.sentiment.thresholds import (
         categorised,
@@ -99,12 +99,15 @@ def step_score(run_dir: Path, scale: float) -> dict:
     comments = pd.read_parquet(run_dir / "clean" / "comments.parquet")
     labels = read_sentiment_labels(labels_path)
     started = time.perf_counter()
-    ft = train_schedule(CPU_DEFAULT, labels.data["text"], labels.data["score"], model_name=OFFLINE_MODEL,
-                        device="cpu", out_dir=run_dir / "sentiment" / "fine_tune")
+    ft, depth = train_at_chosen_depth(CPU_DEFAULT, labels.data["text"], labels.data["score"],
+                                      model_name=OFFLINE_MODEL, device="cpu", out_dir=run_dir / "sentiment" / "fine_tune")
     train_s = time.perf_counter() - started
     started = time.perf_counter()
-    post_scores = score_texts(ft.model, ft.tokenizer, posts["text"].tolist(), device="cpu", progress=False)
-    comment_scores = score_texts(ft.model, ft.tokenizer, comments["text"].tolist(), device="cpu", progress=False)
+    length = ft.config.max_length  # as chapter 02 scores: at the length the head was trained on
+    post_scores = score_texts(ft.model, ft.tokenizer, posts["text"].tolist(), max_length=length, device="cpu",
+                              progress=False)
+    comment_scores = score_texts(ft.model, ft.tokenizer, comments["text"].tolist(), max_length=length,
+                                 device="cpu", progress=False)
     scoring_s = time.perf_counter() - started
     # the chapter's defaults: linear calibration on the validation split, the study's fixed cuts
     import torch
@@ -123,6 +126,7 @@ def step_score(run_dir: Path, scale: float) -> dict:
     comments_scored.to_parquet(out / "comments_scored.parquet", index=False)
     return {"labelled_texts": int(len(labels.data)), "scored_texts": int(len(posts) + len(comments)),
             "distinct_comment_texts": int(comments["text"].nunique()), "engine": engine,
+            "encoder_layers": depth.depth if depth else None,
             "train_s": round(train_s, 2), "scoring_s": round(scoring_s, 2)}
 
 

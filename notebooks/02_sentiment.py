@@ -85,7 +85,11 @@ max_train_samples = None
 min_steps = None
 head_learning_rate = None
 score_batch_size = 64
-score_max_length = 128  # tokens per text when scoring the corpus and the transfer sets
+score_max_length = None  # tokens per text when scoring the corpus and the transfer sets, None: the model's training max_length (the ridge head was fitted on texts cut there)
+# Frozen encoder depth (frozen_ridge only)
+encoder_layers = "auto"  # "auto": the shallowest depth within depth_tolerance of the best cross-validated R² on the labelled training texts, a number keeps that many layers, None all 12
+depth_tolerance = "se"  # R² the chosen depth may give up against the best depth: "se", the standard error of the best depth's R² (the one-standard-error rule), or a number
+depth_sample = 600  # labelled training texts the depths are compared on
 # Categories: calibration fitted on the validation split, then the cuts
 calibration = "linear"  # "none", "linear", "isotonic" or "quantile" (see helpers.sentiment.calibration)
 threshold_rule = "fixed"  # "fixed" (the numbers below, on calibrated scores), "percentile" (the study's percentile rationale) or "density" (its density clusters: minima of a kernel density between modes)
@@ -95,7 +99,7 @@ threshold_percentiles = None  # percentile rule only, None: 25th and 75th, neutr
 real_text_set = "smp2020_usual"  # "smp2020_usual", "smp2020_virus" or "chnsenticorp_hotel"
 real_text_sample = None  # texts drawn from it, None: 1500 times scale, at least 300 which is the CI size, at most 1500
 second_domain = "chnsenticorp_hotel"  # scored by the real-text model; None skips it
-compare = None  # schedules compared on real text, None: frozen_ridge and finetune_1ep on a CPU (+ finetune_3ep from scale 1 up), study and frozen_ridge on a GPU, an empty list skips
+compare = None  # schedules compared on real text, None: the chapter's schedule alone on a CPU (the fine-tunes are compared by benchmarks/sentiment_schedules.py), study and frozen_ridge on a GPU, an empty list skips
 compare_sample = None  # real texts the compared schedules are trained and tested on, None: 400 on a CPU (keeps the fine-tunes short), all on a GPU
 cpu_budget_s = 600  # training time the chapter may spend on the labelled set (projected from the comparison)
 transfer_sample = 200  # texts per public transfer set, stratified by sign, 0 skips them
@@ -134,7 +138,9 @@ from helpers.sentiment.categories import (
     comment_own_category_table,
     comments_per_post_table,
 )
+from helpers.sentiment.encoder_depth import select_depth
 from helpers.sentiment.figures import (
+    depth_figure,
     distribution_figures,
     error_by_length_figure,
     reliability_figure,
@@ -143,7 +149,7 @@ from helpers.sentiment.figures import (
 from helpers.sentiment.frozen_ridge import ridge_r2_at_size
 from helpers.sentiment.labels import read_sentiment_labels
 from helpers.sentiment.real_text import domain_metrics, summarise, summary_frame, synthetic_vs_real
-from helpers.sentiment.regressor import error_by_length
+from helpers.sentiment.regressor import default_config, error_by_length
 from helpers.sentiment.report import (
     STUDY_METRICS,
     distribution_summary,
@@ -178,15 +184,14 @@ on_gpu = dev.type == "cuda"
 schedule = schedule or default_schedule(on_gpu)
 if schedule not in SCHEDULES:
     raise ValueError(f"schedule must be one of {sorted(SCHEDULES)}, not {schedule!r}")
-# On a CPU the three-epoch fine-tune joins the comparison only in the full-size book: on the
-# small CI corpus it would cost minutes and say little at 300 texts.
-compare = list(compare) if compare is not None else (
-    ["study", "frozen_ridge"] if on_gpu
-    else ["frozen_ridge", "finetune_1ep"] + (["finetune_3ep"] if scale >= 1 else []))
+# On a CPU a fine-tune costs minutes even on a few hundred texts, which the book's time budget
+# cannot hold: the schedules are compared by benchmarks/sentiment_schedules.py (benchmarks page).
+compare = list(compare) if compare is not None else (["study", "frozen_ridge"] if on_gpu else [schedule])
 overrides = {"epochs": epochs, "batch_size": batch_size, "learning_rate": learning_rate,
              "head_learning_rate": head_learning_rate, "max_length": max_length,
              "max_train_samples": max_train_samples, "min_steps": min_steps, "seed": seed}
 overrides = {k: v for k, v in overrides.items() if v is not None}
+score_max_length = int(score_max_length or default_config(model_name, on_gpu, **overrides).max_length)
 print(f"device: {dev}; model: {model_name}; schedule: {schedule}; CPU with native bf16: {cpu_has_native_bf16()}")
 
 # %% [markdown]
@@ -207,6 +212,43 @@ label_info = labels.summary()
 display(pd.Series(label_info, name="value").to_frame())
 for note in labels.notes:
     print(note)
+
+# %% [markdown]
+# ### How many encoder layers the frozen encoder runs
+#
+# With a frozen encoder the ridge head can read the output of any of its 12
+# layers, and each layer dropped is a layer that no text has to pass through
+# (the forward pass is nearly all of this chapter's time on a CPU, and it grows
+# linearly with the layers run). So the depth is measured, not assumed: the full
+# encoder runs once over `depth_sample` texts of the labelled *training* split,
+# the output of every layer is mean-pooled, and a ridge head on each is scored
+# by 5-fold cross-validated R² (penalty chosen inside each fold). The chapter
+# keeps the shallowest depth within `depth_tolerance` of the best one, by
+# default one standard error of the best depth's R² (the usual
+# "one-standard-error" rule: a deeper encoder is paid for only when
+# cross-validation can tell it from a shallower one); depth 0
+# (the token embeddings alone) is shown for reference. Validation and test
+# texts play no part in the choice. The share of layers is a count, not a
+# measured time.
+
+# %%
+depth_choice = None
+if schedule == "frozen_ridge" and encoder_layers == "auto":
+    depth_config = default_config(model_name, on_gpu, **overrides)
+    depth_choice = select_depth(labels.data["text"], labels.data["score"], model_name=model_name,
+                                config=depth_config, sample=int(depth_sample),
+                                tolerance=depth_tolerance if depth_tolerance == "se" else float(depth_tolerance),
+                                device=dev)
+    timings["depth_choice_s"] = depth_choice.seconds
+    overrides["encoder_layers"] = depth_choice.depth
+    print(depth_choice.describe())
+    depth_figure(depth_choice.table, depth_choice.depth).show()
+    display(depth_choice.table.round(3))
+elif encoder_layers not in (None, "auto"):
+    overrides["encoder_layers"] = int(encoder_layers)
+    print(f"encoder depth {int(encoder_layers)} (set by the encoder_layers parameter)")
+else:
+    print("all encoder layers are used (encoder_layers=None, or a fine-tuned schedule)")
 
 # %% [markdown]
 # ## 2. A real-text check, and the choice of schedule
@@ -237,10 +279,15 @@ if real is not None:
 # %% [markdown]
 # ### Schedules compared by measured R² per minute
 #
-# Each schedule is trained on the same 80/10/10 split of the same texts (on a
-# CPU a subsample of `compare_sample` texts, so that the fine-tunes stay within
-# the book's time budget; the chapter's own schedule is then trained on the
-# whole sample for the real-text check below):
+# Each schedule in `compare` is trained on the same 80/10/10 split of the same
+# texts (a subsample of `compare_sample` texts when fine-tunes are compared on a
+# CPU; the chapter's own schedule is then trained on the whole sample for the
+# real-text check below). On a CPU the default compares only the chapter's own
+# schedule: one fine-tuning run costs minutes there, more than the whole book's
+# time budget allows, so the fine-tunes are compared by
+# `benchmarks/sentiment_schedules.py`, whose latest dated run is on the
+# benchmarks page. Pass e.g. `compare=["frozen_ridge", "finetune_1ep", "finetune_3ep"]`
+# to run that comparison here.
 #
 # * `frozen_ridge`: the encoder is not trained; its mean-pooled embeddings of
 #   every text are computed once and a ridge regression (penalty chosen on the
@@ -262,7 +309,8 @@ comparison, real_results, best_real = pd.DataFrame(), {}, None
 best_rate = None
 if real is not None:
     to_run = compare if compare else [schedule]
-    n_compare = min(len(real), int(compare_sample)) if compare_sample else (len(real) if on_gpu else min(len(real), 400))
+    n_compare = (len(real) if to_run == [schedule] else min(len(real), int(compare_sample)) if compare_sample
+                 else len(real) if on_gpu else min(len(real), 400))
     subset = real.iloc[:n_compare]
     comparison, compared = compare_schedules(subset["text"], subset["score"], to_run, model_name=model_name,
                                              device=dev, **overrides)
@@ -341,7 +389,8 @@ if schedule in real_results:
 # %% tags=["remove-stderr"]
 started = time.perf_counter()
 ft = train_schedule(schedule, labels.data["text"], labels.data["score"], model_name=model_name, device=dev,
-                    out_dir=layout.sentiment / "fine_tune", progress=True, **overrides)
+                    out_dir=layout.sentiment / "fine_tune", progress=True,
+                    known_features=depth_choice.features if depth_choice else None, **overrides)
 timings["fine_tune_s"] = time.perf_counter() - started
 config = ft.config
 display(pd.Series({"schedule": schedule, "method": ft.method,
@@ -351,7 +400,8 @@ if schedule != "study":
         f"**Schedule differs from the study's** (4 epochs of fine-tuning, batch 32, learning rate 2e-5): "
         f"`{schedule}` ({SCHEDULES[schedule].description}). The whole book must build in under 20 minutes "
         "on a two-core machine without a GPU, where one fine-tuning step of the offline encoder costs seconds; "
-        "section 2 measures which schedule gives the most R² within that budget on real text. Pass "
+        "`benchmarks/sentiment_schedules.py` (benchmarks page) measures which schedule gives the most R² per "
+        "minute on real text, and section 2 re-runs that comparison when `compare` lists the schedules. Pass "
         "`schedule=\"study\"` to follow the study exactly; on a GPU the study's schedule is the default."
     ))
 print(f"{ft.method}: {ft.steps} steps in {ft.seconds:.0f} s on {ft.device}; "
@@ -660,6 +710,9 @@ results = SentimentResults(**json.loads(json.dumps(dict(
                  "test_slope_before": calibration_summary(ft.test["score"], ft.test["prediction"])["slope"],
                  "test_slope_after": calibration_summary(ft.test["score"],
                                                          calibrator(ft.test["prediction"]))["slope"]},
+    encoder_depth=None if depth_choice is None else {
+        "depth": depth_choice.depth, "total_layers": depth_choice.total_layers, "tolerance": depth_choice.tolerance,
+        "n_texts": depth_choice.n_texts, "table": depth_choice.table.to_dict("records")},
     threshold_rule=threshold_rule, thresholds_used=vars(cuts), category_warnings=warnings,
     threshold_notes=threshold_notes,
     posts_mean=float(posts_scored["sentiment"].mean()), posts_sd=float(posts_scored["sentiment"].std()),

@@ -256,6 +256,9 @@ class SentimentResults(StepResults):
     thresholds_used: dict[str, float] = field(default_factory=dict)
     category_warnings: list[str] = field(default_factory=list)  # empty or tiny categories
     threshold_notes: list[str] = field(default_factory=list)  # density rule: why a cut fell back
+    #: frozen encoder depth: depth, total_layers, tolerance, n_texts, and the CV R² table (None:
+    #: all layers, or a fine-tuned schedule)
+    encoder_depth: dict[str, Any] | None = None
 
 
 # --------------------------------------------------------------------------- 03 engagement

@@ -79,3 +79,19 @@ def schedule_figure(table: pd.DataFrame):
     fig.update_traces(textposition="top center", marker={"size": 12})
     fig.update_layout(width=680, height=420)
     return fig
+
+
+def depth_figure(table: pd.DataFrame, chosen: int):
+    """Cross-validated R² by encoder depth (±1 SE), the chosen depth marked (from ``depth_table``)."""
+    import plotly.graph_objects as go
+
+    fig = go.Figure(go.Scatter(
+        x=table["depth"], y=table["cv_r2"], mode="lines+markers", name="cross-validated R²",
+        error_y={"type": "data", "array": table["cv_r2_se"], "visible": True}))
+    row = table[table["depth"] == chosen]
+    fig.add_trace(go.Scatter(x=row["depth"], y=row["cv_r2"], mode="markers", name=f"chosen: {chosen} layers",
+                             marker={"size": 14, "symbol": "star"}))
+    fig.update_layout(title="Ridge on each layer's mean-pooled output (labelled training texts)",
+                      xaxis_title="encoder layers run (0: token embeddings only)", yaxis_title="5-fold CV R²",
+                      width=680, height=420)
+    return fig

@@ -42,11 +42,14 @@ def embed_texts(
     max_length: int = 128,
     device=None,
     cpu_bf16: bool | None = None,
+    known: dict[str, np.ndarray] | None = None,
 ) -> np.ndarray:
     """Pooled last hidden states, one row per text, in input order (empty texts: zeros).
 
     Length-sorted batches with dynamic padding, as in
     :func:`helpers.sentiment.scoring.score_texts`; identical texts are encoded once.
+    ``known`` maps texts to features already computed by this encoder at these settings
+    (the depth selection's sample), which are used instead of encoding those texts again.
     """
     import torch
 
@@ -55,7 +58,11 @@ def embed_texts(
     device = pick_device() if device is None else torch.device(device)
     encoder = encoder.to(device).eval()
     out = np.zeros((len(unique), encoder.config.hidden_size), dtype=np.float32)
-    keep = np.flatnonzero([bool(t.strip()) for t in unique])
+    known = known or {}
+    for i, t in enumerate(unique):
+        if t in known:
+            out[i] = known[t]
+    keep = np.flatnonzero([bool(t.strip()) and t not in known for t in unique])
     if len(keep):
         ids = tokenizer([str(unique[i]) for i in keep], truncation=True, max_length=max_length)["input_ids"]
         with torch.inference_mode(), autocast_for(device, cpu_bf16):
@@ -150,8 +157,14 @@ def fit_frozen_ridge(
     device=None,
     cache_dir: str | Path | None = None,
     alphas: Sequence[float] = DEFAULT_ALPHAS,
+    known_features: dict[str, np.ndarray] | None = None,
 ):
     """Embed the labelled texts once with the frozen encoder, fit ridge, evaluate on the test split.
+
+    With ``config.encoder_layers`` the encoder keeps only that many layers
+    (:mod:`helpers.sentiment.encoder_depth`); ``known_features`` are features of
+    some texts at exactly that depth and these settings, used instead of encoding
+    them again.
 
     Uses the same seeded 80/10/10 split as :func:`helpers.sentiment.regressor.fine_tune`
     (``config.split``, ``config.seed``), so the two are compared on the same test
@@ -185,13 +198,17 @@ def fit_frozen_ridge(
 
     base, tokenizer = build_regressor(resolve_model(model_name, cache_dir), config.pooling, 0.0)
     encoder = base.encoder
+    if config.encoder_layers:
+        from helpers.sentiment.encoder_depth import truncate_encoder
+
+        truncate_encoder(encoder, config.encoder_layers)
     started = time.perf_counter()
     used = np.concatenate([train_idx, val_idx, test_idx])
     emb = embed_texts(encoder, tokenizer, [texts[i] for i in used], pooling=config.pooling,
                       batch_size=config.eval_batch_size, max_length=config.max_length, device=device,
                       # fp32 unless bf16 is asked for: score_texts(engine="auto") scores in fp32 on the
                       # CPU, and the ridge must be fitted on the embeddings it will be applied to
-                      cpu_bf16=bool(config.cpu_bf16))
+                      cpu_bf16=bool(config.cpu_bf16), known=known_features)
     n_tr, n_va = len(train_idx), len(val_idx)
     x_tr, x_va, x_te = emb[:n_tr], emb[n_tr : n_tr + n_va], emb[n_tr + n_va :]
     coef, intercept, alpha, path = fit_ridge(x_tr, y[train_idx], x_va, y[val_idx], alphas)

@@ -54,6 +54,9 @@ class TrainConfig:
     cpu_bf16: bool | None = None  # None = bf16 autocast when the CPU has native bf16
     seed: int = 20241111
     split: tuple[float, float, float] = (0.8, 0.1, 0.1)
+    #: transformer layers of the encoder to keep (None: all); chapter 02 chooses it for the frozen
+    #: encoder by cross-validated R² (helpers.sentiment.encoder_depth)
+    encoder_layers: int | None = None
 
     def __post_init__(self) -> None:
         if self.epochs <= 0 or self.batch_size < 1 or self.learning_rate <= 0:
@@ -62,6 +65,8 @@ class TrainConfig:
             raise ValueError(f"pooling must be 'cls' or 'mean', not {self.pooling!r}")
         if len(self.split) != 3 or abs(sum(self.split) - 1) > 1e-6 or min(self.split) <= 0:
             raise ValueError(f"split must be three positive fractions summing to 1, not {self.split}")
+        if self.encoder_layers is not None and int(self.encoder_layers) < 1:
+            raise ValueError(f"encoder_layers must be at least 1 (or None for all), not {self.encoder_layers}")
 
 
 def default_config(model_name: str, on_gpu: bool, **overrides) -> TrainConfig:
@@ -295,6 +300,10 @@ def fine_tune(
         train_idx = train_idx[: config.max_train_samples]
 
     model, tokenizer = build_regressor(resolve_model(model_name, cache_dir), config.pooling, config.dropout)
+    if config.encoder_layers:
+        from helpers.sentiment.encoder_depth import truncate_encoder
+
+        truncate_encoder(model.encoder, config.encoder_layers)
     model.to(device)
     enc = tokenizer([texts[i] for i in train_idx], truncation=True, max_length=config.max_length)
     train_ids = enc["input_ids"]

@@ -62,12 +62,14 @@ def default_schedule(on_gpu: bool) -> str:
 
 def train_schedule(schedule: str | Schedule, texts: Sequence[str], scores: Sequence[float], *,
                    model_name: str = OFFLINE_MODEL, device=None, out_dir=None, progress: bool = False,
-                   **overrides) -> FineTuneResult:
+                   known_features: dict | None = None, **overrides) -> FineTuneResult:
     """Train with ``schedule``; ``overrides`` go to :func:`~helpers.sentiment.regressor.default_config`.
 
     The CPU fine-tunes keep the default ``min_steps`` (more epochs on a small
     labelled set) unless ``min_steps`` is overridden; :func:`compare_schedules`
-    sets it to 0 so that an epoch count means what it says.
+    sets it to 0 so that an epoch count means what it says.  ``known_features`` (frozen ridge
+    only) are features already computed at the configured depth, see
+    :func:`helpers.sentiment.frozen_ridge.fit_frozen_ridge`.
     """
     import torch
 
@@ -78,7 +80,8 @@ def train_schedule(schedule: str | Schedule, texts: Sequence[str], scores: Seque
     on_gpu = dev is not None and dev.type == "cuda"
     if s.method == "frozen_ridge":
         config = default_config(model_name, on_gpu, **overrides)
-        return fit_frozen_ridge(texts, scores, model_name=model_name, config=config, out_dir=out_dir, device=device)
+        return fit_frozen_ridge(texts, scores, model_name=model_name, config=config, out_dir=out_dir, device=device,
+                                known_features=known_features)
     if s.method == "study":
         config = default_config(model_name, True, **overrides)  # the study's schedule whatever the device
     else:
@@ -143,3 +146,30 @@ def best_by_rate(table: pd.DataFrame) -> str | None:
     if ok.empty:
         return None
     return str(ok.sort_values("r2_per_minute", ascending=False).iloc[0]["schedule"])
+
+
+def train_at_chosen_depth(schedule: str, texts: Sequence[str], scores: Sequence[float], *,
+                          model_name: str = OFFLINE_MODEL, device=None, out_dir=None, depth_sample: int = 600,
+                          depth_tolerance: float | str = "se", **overrides):
+    """Chapter 02's default path in one call: choose the frozen encoder's depth, then train.
+
+    For ``frozen_ridge`` the depth is chosen by
+    :func:`helpers.sentiment.encoder_depth.select_depth` on the training split
+    (unless ``encoder_layers`` is among ``overrides``) and the sampled texts'
+    features are reused; other schedules train at full depth.  Returns
+    ``(result, depth_choice)``, the choice ``None`` when none was made.
+    """
+    import torch
+
+    from helpers.sentiment.encoder_depth import select_depth
+
+    choice = None
+    if SCHEDULES[schedule].method == "frozen_ridge" and overrides.get("encoder_layers") is None:
+        dev = torch.device(device) if device is not None else None
+        config = default_config(model_name, dev is not None and dev.type == "cuda", **overrides)
+        choice = select_depth(texts, scores, model_name=model_name, config=config, sample=depth_sample,
+                              tolerance=depth_tolerance, device=device)
+        overrides = {**overrides, "encoder_layers": choice.depth}
+    result = train_schedule(schedule, texts, scores, model_name=model_name, device=device, out_dir=out_dir,
+                            known_features=choice.features if choice else None, **overrides)
+    return result, choice
