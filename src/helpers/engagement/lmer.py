@@ -10,8 +10,17 @@ Two routes give the same numbers:
   components, fitted values and conditional modes without their variances).  A test checks
   that its coefficient table equals pymer4's to numerical precision.
 
-``engine="auto"`` (default) takes pymer4 for small one-grouping-factor models (Models 1–4)
-and lmerTest for crossed or large ones (Model 5).
+* ``engine="blocked"`` — :mod:`helpers.engagement.crossed_lmm`: the same REML/ML criterion
+  for models with crossed random *intercepts* only, factored block by block (the factor with
+  most levels eliminated in closed form, a dense Cholesky of the rest), with lmerTest's
+  Satterthwaite df.  lme4's single sparse factor fills in under Model 5's crossing of audience
+  members with posts, so its cost grows with about the 1.7th power of the crawl; the tests
+  check the two engines agree (estimates, SEs, df, log-likelihood, variances).
+
+``engine="auto"`` (default) takes pymer4 for small one-grouping-factor models (Models 1–4),
+lmerTest for crossed ones up to :data:`AUTO_BLOCKED_MIN_ROWS` rows (Model 5 at the study's
+size is fitted by lme4, as in the study), and the blocked engine for larger crossed models
+with random intercepts only.
 R warnings and messages (singular fits, convergence failures) are captured per fit and kept on
 the result — the chapter prints them instead of hiding them.
 """
@@ -38,6 +47,10 @@ from helpers.engagement.r_bridge import named_list as _named
 from helpers.engagement.r_bridge import to_r_frame as _to_r_frame
 
 AUTO_PYMER4_MAX_ROWS = 5000
+#: Above this many rows a crossed, intercepts-only model is fitted by the blocked engine under
+#: ``engine="auto"`` (about 1.6 times the study's 17,301 comments).
+AUTO_BLOCKED_MIN_ROWS = 28_000
+ENGINES = ("auto", "pymer4", "lmerTest", "blocked")
 
 _R_CACHE: dict[str, Any] = {}
 
@@ -132,6 +145,8 @@ class LmerFit:
     ranef: dict[str, pd.DataFrame] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     r_model: Any = field(default=None, repr=False)
+    #: relative SDs of the random intercepts (blocked engine only; a warm start for a refit)
+    theta: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def converged(self) -> bool:
@@ -209,14 +224,15 @@ def fit_lmer(frame: ModelFrame, *, reml: bool = True, engine: str = "auto", full
 
     ``full`` also pulls fitted values, residuals and conditional modes (for diagnostics).
     """
-    if engine not in ("auto", "pymer4", "lmerTest"):
-        raise ValueError(f"engine must be 'auto', 'pymer4' or 'lmerTest', not {engine!r}")
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {ENGINES}, not {engine!r}")
     if engine == "auto":
-        small = len(frame.data) <= AUTO_PYMER4_MAX_ROWS and len(frame.spec.groups) == 1
-        engine = "pymer4" if small else "lmerTest"
+        engine = auto_engine(frame)
     formula = frame.spec.formula()
     started = time.perf_counter()
-    if engine == "pymer4":
+    if engine == "blocked":
+        fit = fit_blocked(frame, reml=reml, full=full)
+    elif engine == "pymer4":
         fit = _fit_pymer4(frame, formula, reml)
     else:
         out = _named(_r_helpers()["fit"](formula, _to_r_frame(frame.data), reml))
@@ -225,6 +241,71 @@ def fit_lmer(frame: ModelFrame, *, reml: bool = True, engine: str = "auto", full
     fit.seconds = time.perf_counter() - started
     fit.notes = list(frame.notes)
     return fit
+
+
+def auto_engine(frame: ModelFrame) -> str:
+    """The engine ``engine="auto"`` picks for ``frame`` (see the module docstring)."""
+    n = len(frame.data)
+    if n <= AUTO_PYMER4_MAX_ROWS and len(frame.spec.groups) == 1:
+        return "pymer4"
+    if n > AUTO_BLOCKED_MIN_ROWS and len(frame.spec.groups) > 1 and not frame.spec.slopes:
+        return "blocked"
+    return "lmerTest"
+
+
+def fixed_effect_matrix(frame: ModelFrame) -> pd.DataFrame:
+    """The fixed-effect design of ``frame.spec``: intercept, predictor, covariate terms (lme4's order)."""
+    spec = frame.spec
+    terms = [spec.predictor, *(spec.covariate_term(c) for c in spec.covariates)]
+    x = pd.DataFrame({"(Intercept)": np.ones(len(frame.data))}, index=frame.data.index)
+    for t in terms:
+        x[t] = pd.to_numeric(frame.data[t], errors="raise").astype(float)
+    return x
+
+
+def fit_blocked(frame: ModelFrame, *, reml: bool = True, full: bool = True, start=None) -> LmerFit:
+    """Fit an intercepts-only crossed model with :mod:`helpers.engagement.crossed_lmm`, as an :class:`LmerFit`.
+
+    Singular means some θ below 1e-4 (lme4's ``isSingular`` tolerance); AIC/BIC use the REML
+    criterion for REML fits, as lme4's do.
+    """
+    from helpers.engagement.crossed_lmm import CrossedModelError, build_design, fit_crossed
+
+    spec = frame.spec
+    if spec.slopes:
+        raise CrossedModelError(f"{spec.name}: the blocked engine fits random intercepts only, not slopes "
+                                f"over {list(spec.slopes)}; use engine='lmerTest'")
+    x = fixed_effect_matrix(frame)
+    design = build_design(frame.data, spec.response, x, spec.groups)
+    fit = fit_crossed(design, reml=reml, start=start, satterthwaite=reml)
+    variances = fit.variances()
+    vc = pd.DataFrame({"group": list(variances), "term": [*["(Intercept)"] * len(design.groups), None],
+                       "term2": [None] * len(variances), "variance": list(variances.values()),
+                       "sd_or_cor": np.sqrt(list(variances.values()))})
+    coefs = fit.coef_table()
+    if not reml:  # lme4's ML summary has no df either
+        coefs[["df", "p_value", "conf_low", "conf_high"]] = np.nan
+    messages = [] if fit.converged else [f"blocked engine: the optimiser did not converge ({fit.message})"]
+    out = LmerFit(
+        spec=spec, formula=spec.formula(), reml=reml, engine="blocked", coefs=coefs, variance_components=vc,
+        aic=fit.deviance + 2 * fit.n_params, bic=fit.deviance + np.log(design.n) * fit.n_params,
+        loglik=fit.loglik, n_params=fit.n_params, sigma=fit.sigma, n_obs=design.n,
+        n_groups={g: int(len(lv)) for g, lv in zip(design.groups, design.levels, strict=True)},
+        singular=bool((fit.theta < 1e-4).any()), messages=messages, seconds=fit.seconds,
+    )
+    out.notes.append(f"fitted by the blocked Cholesky engine ({fit.n_evals} deviance evaluations)")
+    if full:
+        modes = fit.conditional_modes()
+        fixed = x.to_numpy() @ fit.beta
+        fitted = fixed.copy()
+        for k, g in enumerate(design.groups):
+            fitted += modes[g].to_numpy()[design.codes[k]]
+            out.ranef[g] = modes[g].rename("(Intercept)").to_frame().rename_axis(g)
+        out.fixed_prediction = fixed
+        out.fitted = fitted
+        out.residuals = frame.data[spec.response].to_numpy(float) - fitted
+    out.theta = fit.theta
+    return out
 
 
 def _fit_pymer4(frame: ModelFrame, formula: str, reml: bool) -> LmerFit:
@@ -264,7 +345,7 @@ ML_CONTROLS: dict[str, str] = {
 }
 
 
-def fit_ml(frame: ModelFrame, *, control: str = "default") -> LmerFit:
+def fit_ml(frame: ModelFrame, *, control: str = "default", engine: str = "lme4") -> LmerFit:
     """Maximum-likelihood fit with plain lme4 (no Satterthwaite step): for AIC/BIC and LRTs.
 
     REML likelihoods are not comparable across fixed-effect structures and are biased for
@@ -273,6 +354,10 @@ def fit_ml(frame: ModelFrame, *, control: str = "default") -> LmerFit:
     """
     if control not in ML_CONTROLS:
         raise ValueError(f"control must be one of {sorted(ML_CONTROLS)}, not {control!r}")
+    if engine == "blocked":
+        return fit_blocked(frame, reml=False, full=False)
+    if engine != "lme4":
+        raise ValueError(f"engine must be 'lme4' or 'blocked', not {engine!r}")
     formula = frame.spec.formula()
     started = time.perf_counter()
     out = _named(_r_helpers()["fit_ml"](formula, _to_r_frame(frame.data), ML_CONTROLS[control]))
