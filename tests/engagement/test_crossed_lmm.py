@@ -10,7 +10,13 @@ import pytest
 
 from helpers.engagement.crossed_lmm import CrossedModelError, build_design, deviance, fit_crossed
 from helpers.engagement.data import build_frame, study_model_specs
-from helpers.engagement.lmer import AUTO_BLOCKED_MIN_ROWS, auto_engine, fit_blocked, fit_lmer, fit_ml
+from helpers.engagement.lmer import (
+    AUTO_BLOCKED_MIN_ROWS,
+    auto_engine,
+    fit_blocked,
+    fit_lmer,
+    fit_ml,
+)
 from tests.conftest import require_r_or_skip
 from tests.engagement.engagement_fixtures import simulate
 

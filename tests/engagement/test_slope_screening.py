@@ -5,7 +5,11 @@ from __future__ import annotations
 import numpy as np
 
 from helpers.engagement.data import build_frame, study_model_specs
-from helpers.engagement.random_slopes import screening_subsample, select_random_slopes, select_slopes_for_models
+from helpers.engagement.random_slopes import (
+    screening_subsample,
+    select_random_slopes,
+    select_slopes_for_models,
+)
 from tests.conftest import require_r_or_skip
 from tests.engagement.engagement_fixtures import simulate
 
