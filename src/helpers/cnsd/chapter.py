@@ -125,8 +125,9 @@ def classification_rows(gold: Sequence[CNSDUser], test: Sequence[CNSDUser], *, s
     y_test = np.array([u.label for u in test])
     rates_gold = np.array([[user_evidence_rate(u.posts)] for u in gold])
     rates_test = np.array([[user_evidence_rate(u.posts)] for u in test])
+    counts = bench.char_counts(user_docs(gold) + user_docs(test))  # split into n-grams once, for all folds
     methods = {
-        "TF-IDF + logistic regression": (bench.tfidf_lr(seed), user_docs(gold), user_docs(test)),
+        "TF-IDF + logistic regression": (bench.counted_tfidf_lr(seed), counts[: len(gold)], counts[len(gold):]),
         "lexicon tagger share (baseline)": (bench.ThresholdClassifier(), rates_gold, rates_test),
     }
     if encoder_path:

@@ -85,8 +85,15 @@ def _index() -> tuple[dict[str, tuple[str, ...]], int]:
     return {w: tuple(ds) for w, ds in word_dims.items()}, longest
 
 
-def _scan(text: str) -> tuple[dict[str, list[str]], list[str]]:
-    """All lexicon words in ``text`` (substring scan, every length), by dimension."""
+@lru_cache(maxsize=1)
+def _prefixes() -> frozenset[str]:
+    """Every non-empty prefix of every lexicon word (the words included)."""
+    index, _ = _index()
+    return frozenset(w[:k] for w in index for k in range(1, len(w) + 1))
+
+
+def _scan_all_lengths(text: str) -> tuple[dict[str, list[str]], list[str]]:
+    """Reference scan: every substring of every length up to the longest word (slow; kept for tests)."""
     index, longest = _index()
     found: dict[str, list[str]] = {}
     joy: list[str] = []
@@ -101,6 +108,35 @@ def _scan(text: str) -> tuple[dict[str, list[str]], list[str]]:
                     found.setdefault(d, []).append(text[i:j])
                 else:
                     joy.append(text[i:j])
+    return found, joy
+
+
+def _scan(text: str) -> tuple[dict[str, list[str]], list[str]]:
+    """All lexicon words in ``text`` (substring scan, every length), by dimension.
+
+    Same matches in the same order as :func:`_scan_all_lengths`, but a substring is only
+    extended while it is still the prefix of some word, so most positions cost one or two
+    look-ups instead of one per possible length (the chapter tags every post several times).
+    """
+    index, _ = _index()
+    prefixes = _prefixes()
+    found: dict[str, list[str]] = {}
+    joy: list[str] = []
+    n = len(text)
+    for i in range(n):
+        j = i + 1
+        while j <= n:
+            piece = text[i:j]
+            if piece not in prefixes:
+                break
+            dims = index.get(piece)
+            if dims:
+                for d in dims:
+                    if d:
+                        found.setdefault(d, []).append(piece)
+                    else:
+                        joy.append(piece)
+            j += 1
     return found, joy
 
 
@@ -144,13 +180,21 @@ def user_evidence_rate(posts: Sequence[str]) -> float:
 
 
 def fit_threshold(rates: Sequence[float], labels: Sequence[int]) -> float:
-    """The evidence-rate cut-off that maximises F1 on training users (rule 3)."""
-    from sklearn.metrics import f1_score
+    """The evidence-rate cut-off that maximises F1 on training users (rule 3).
 
+    Every distinct rate is a candidate; F1 of the at-risk class for all of them comes from
+    one array computation, ``2 tp / (positives + predicted positives)`` (scikit-learn's
+    ``f1_score`` formula with ``zero_division=0``; a test checks the two agree), and the
+    first maximum wins.
+    """
     rates_arr = np.asarray(rates, dtype=float)
     labels_arr = np.asarray(labels, dtype=int)
     if labels_arr.sum() == 0 or labels_arr.sum() == len(labels_arr):
         raise ValueError("fit_threshold needs both classes among the training users")
     candidates = np.unique(rates_arr)
-    scores = [f1_score(labels_arr, (rates_arr >= t).astype(int), zero_division=0) for t in candidates]
+    predicted = rates_arr[None, :] >= candidates[:, None]  # candidates × users
+    positive = labels_arr == 1
+    tp = (predicted & positive).sum(axis=1).astype(float)
+    denom = float(positive.sum()) + predicted.sum(axis=1).astype(float)
+    scores = np.where(denom > 0, 2.0 * tp / np.where(denom > 0, denom, 1.0), 0.0)
     return float(candidates[int(np.argmax(scores))])
