@@ -154,17 +154,30 @@ class PostTags:
         return max(words, key=len) if words else ""
 
 
+@lru_cache(maxsize=1 << 17)
+def _tag_frozen(text: str) -> tuple[tuple[str, ...], tuple[tuple[str, tuple[str, ...]], ...], bool]:
+    """Rules 1 and 2 as an immutable value, remembered per text.
+
+    The chapter tags the same posts several times (the few-shot threshold, the few-shot
+    summaries, the verifier, the classification baseline); the tags of a text never change,
+    so each distinct post is scanned once per process.
+    """
+    matches, joy = _scan(text)
+    frozen = tuple((d, tuple(ws)) for d, ws in matches.items())
+    if matches and joy and not any(d in matches for d in PRIMARY):
+        return (), frozen, True
+    return tuple(d for d in DIMENSION_KEYS if d in matches), frozen, False
+
+
 def tag_post(text: str) -> PostTags:
     """Apply rules 1 and 2 to one post."""
-    matches, joy = _scan(text)
-    if matches and joy and not any(d in matches for d in PRIMARY):
-        return PostTags(dims=[], matches=matches, mitigated=True)
-    return PostTags(dims=[d for d in DIMENSION_KEYS if d in matches], matches=matches)
+    dims, frozen, mitigated = _tag_frozen(text)
+    return PostTags(dims=list(dims), matches={d: list(ws) for d, ws in frozen}, mitigated=mitigated)
 
 
 def tag_posts(texts: Iterable[str]) -> np.ndarray:
     """Boolean matrix (posts × six dimensions) of rule-1/2 evidence."""
-    rows = [tag_post(t).dims for t in texts]
+    rows = [_tag_frozen(t)[0] for t in texts]
     out = np.zeros((len(rows), len(DIMENSION_KEYS)), dtype=bool)
     for i, dims in enumerate(rows):
         for d in dims:

@@ -128,7 +128,10 @@ class NgramLabeller:
     def probabilities(self, texts: Sequence[str]) -> np.ndarray:
         """Texts × six matrix of each dimension model's probability."""
         self._check_fitted()
-        counts = self.counter.transform(list(texts))
+        texts = list(texts)
+        if not texts:
+            return np.zeros((0, len(DIMENSION_KEYS)))
+        counts = self.counter.transform(texts)
         return np.column_stack([self.models[d].predict_proba_counts(counts)[:, 1] for d in DIMENSION_KEYS])
 
     def predict(self, texts: Sequence[str]) -> np.ndarray:
