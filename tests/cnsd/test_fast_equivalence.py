@@ -146,3 +146,33 @@ def test_bleu_with_cached_references_equals_corpus_bleu():
         assert np.isnan(rows[name]["BERTScore"])
     with pytest.raises(ValueError):
         generation_metrics_by_system({"a": ["x"]}, refs)
+
+
+def test_generator_fill_and_pad_give_the_same_corpus_as_first_written(monkeypatch):
+    """The slot plan and running length change no draw: the corpus is identical, post by post."""
+    from helpers.synth import cnsd_corpus as gen
+
+    def reference_fill(template, rng):
+        text = template
+        for slot, options in gen.FILL.items():
+            while "{" + slot + "}" in text:
+                text = text.replace("{" + slot + "}", options[rng.integers(len(options))], 1)
+        return text.replace("{n}", str(int(rng.integers(2, 13))))
+
+    def reference_pad(core, target_chars, rng):
+        parts = list(core)
+        while sum(len(p) + 1 for p in parts) < target_chars:
+            clause = gen._clause(rng)
+            if rng.random() < 0.5:
+                parts.insert(0, clause)
+            else:
+                parts.append(clause)
+        return "，".join(parts) + "。"
+
+    fast = gen.generate_corpus(0.12, seed=9)
+    monkeypatch.setattr(gen, "_fill", reference_fill)
+    monkeypatch.setattr(gen, "_pad", reference_pad)
+    ref = gen.generate_corpus(0.12, seed=9)
+    assert [u.posts for u in fast.users] == [u.posts for u in ref.users]
+    assert [u.output for u in fast.users] == [u.output for u in ref.users]
+    assert fast.truth.equals(ref.truth)
