@@ -550,7 +550,8 @@ lines = [f"* {len(users)} users pass the selection rules ({tokenizer_name}); Gol
          f"* verification: {chapter.verification_sentence(effect)}"]
 for name, m in gen_test.items():
     lines.append(f"* Test analyses, {name}: BLEU {m['BLEU']:.3f}, ROUGE-1 {m['ROUGE-1']:.3f}, "
-                 f"BERTScore {m['BERTScore']:.3f}")
+                 f"BERTScore {m['BERTScore']:.3f} (BERTScore on "
+                 f"{min(bertscore_max_users or len(test_users), len(test_users))} of {len(test_users)} users)")
 for name, r in t5_rows.items():
     lines.append(f"* Test classification, {name}: accuracy {r['accuracy']:.3f}, F1 {r['F1']:.3f} "
                  f"({r['users']} users)")
