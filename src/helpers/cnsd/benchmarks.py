@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 
 from helpers.torch_device import choose_device, mean_pool
 
@@ -96,6 +96,70 @@ def tfidf_lr(seed: int = 0):
 
     return make_pipeline(TfidfVectorizer(analyzer="char", ngram_range=(1, 2), min_df=2, sublinear_tf=True,
                                          max_features=50000),
+                         LogisticRegression(C=10.0, max_iter=3000, random_state=seed))
+
+
+def char_counts(docs: Sequence[str], ngram_range: tuple[int, int] = (1, 2)):
+    """Character n-gram counts of ``docs`` over their joint vocabulary (sorted, float64).
+
+    Counted once for all users, then :class:`CountedTfidf` refits the vocabulary rules on each
+    training split's rows, so the timelines are split into n-grams once instead of once per fold.
+    """
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    return CountVectorizer(analyzer="char", ngram_range=ngram_range, dtype=np.float64).fit_transform(list(docs))
+
+
+class CountedTfidf(TransformerMixin, BaseEstimator):
+    """``TfidfVectorizer(min_df, max_features, sublinear_tf)`` fitted on rows of a count matrix.
+
+    ``X`` holds rows of :func:`char_counts` (all users' counts over the joint vocabulary).
+    Fitting keeps what a vectorizer fitted on the training rows' texts would keep: terms
+    present in them (in the same sorted order), then ``min_df`` and ``max_features`` applied
+    exactly as scikit-learn's ``CountVectorizer`` does (the most frequent terms among those
+    with enough documents); ``TfidfTransformer`` then weights and normalises.  Terms seen only
+    in other rows (e.g. the Test users) never reach the model.  ``tests/cnsd`` checks that
+    predictions equal those of :func:`tfidf_lr` on the texts.
+    """
+
+    def __init__(self, min_df: int = 2, max_features: int | None = 50000, sublinear_tf: bool = True) -> None:
+        self.min_df = min_df
+        self.max_features = max_features
+        self.sublinear_tf = sublinear_tf
+
+    def fit(self, X, y=None):
+        import scipy.sparse as sp
+        from sklearn.feature_extraction.text import TfidfTransformer
+
+        X = sp.csr_matrix(X)
+        present = np.flatnonzero(X.getnnz(axis=0) > 0)  # the vocabulary of these rows' texts
+        sub = X[:, present]
+        dfs = sub.getnnz(axis=0)
+        mask = (dfs >= self.min_df) & (dfs <= X.shape[0])
+        if self.max_features is not None and mask.sum() > self.max_features:
+            tfs = np.asarray(sub.sum(axis=0)).ravel()
+            keep = (-tfs[mask]).argsort()[: self.max_features]
+            limited = np.zeros(len(dfs), dtype=bool)
+            limited[np.where(mask)[0][keep]] = True
+            mask = limited
+        if not mask.any():
+            raise ValueError("After pruning, no terms remain. Try a lower min_df.")
+        self.columns_ = present[mask]
+        self.tfidf_ = TfidfTransformer(sublinear_tf=self.sublinear_tf).fit(X[:, self.columns_])
+        return self
+
+    def transform(self, X):
+        import scipy.sparse as sp
+
+        return self.tfidf_.transform(sp.csr_matrix(X)[:, self.columns_])
+
+
+def counted_tfidf_lr(seed: int = 0):
+    """:func:`tfidf_lr` on a precomputed :func:`char_counts` matrix (same model, same predictions)."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    return make_pipeline(CountedTfidf(min_df=2, max_features=50000, sublinear_tf=True),
                          LogisticRegression(C=10.0, max_iter=3000, random_state=seed))
 
 

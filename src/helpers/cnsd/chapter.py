@@ -25,7 +25,7 @@ from helpers.cnsd.dataset_io import (
     gold_evidence_frame,
     load_cnsd_json,
 )
-from helpers.cnsd.text_metrics import BertScorer, generation_metrics
+from helpers.cnsd.text_metrics import BertScorer, generation_metrics_by_system
 from helpers.jsonio import json_default
 
 
@@ -91,7 +91,7 @@ def template_floor(users: Sequence[CNSDUser]) -> list[str]:
 def generation_rows(candidates: Mapping[str, Sequence[str]], references: Sequence[str],
                     scorer: BertScorer | None, *, max_bertscore: int = 0) -> dict[str, dict[str, float]]:
     """BLEU, character ROUGE-1 and BERTScore (on the first ``max_bertscore`` pairs; 0 = all)."""
-    out = {name: generation_metrics(cands, references) for name, cands in candidates.items()}
+    out = generation_metrics_by_system(candidates, references)
     if scorer is not None:
         # One BERTScore call for all systems: bert-score embeds each distinct sentence of a call
         # once, so the shared references are encoded once instead of once per system (the
@@ -104,6 +104,25 @@ def generation_rows(candidates: Mapping[str, Sequence[str]], references: Sequenc
         for k, name in enumerate(names):
             out[name]["BERTScore"] = float(np.mean(f1[k * len(refs):(k + 1) * len(refs)]))
     return out
+
+
+def bertscore_coverage(max_users: int, n_users: int, split: str) -> str:
+    """One sentence saying how many of a split's users BERTScore covered in this run."""
+    n = min(max_users, n_users) if max_users else n_users
+    if n == n_users:
+        return f"BERTScore covers all {n_users} {split} users, like BLEU and ROUGE-1."
+    return (f"BERTScore covers the first **{n} of {n_users}** {split} users (`bertscore_max_users={max_users}`, "
+            f"sized for a CPU build); the other {n_users - n} get BLEU and ROUGE-1 only. "
+            "`bertscore_max_users=0` scores all of them.")
+
+
+def encoder_probe_coverage(max_posts: int, users: Sequence[CNSDUser]) -> str:
+    """One sentence saying how much of each timeline the encoder probe saw in this run."""
+    used = sum(min(max_posts, u.n_posts) for u in users)
+    total = sum(u.n_posts for u in users)
+    return (f"The encoder probe embedded **{used:,} of {total:,}** posts ({max_posts} random "
+            f"post{'s' if max_posts != 1 else ''} per user, `encoder_max_posts={max_posts}`); the rest of each "
+            "timeline is unseen by it. Raise `encoder_max_posts` (on a GPU) for a probe of whole timelines.")
 
 
 def user_docs(users: Sequence[CNSDUser]) -> list[str]:
@@ -125,8 +144,9 @@ def classification_rows(gold: Sequence[CNSDUser], test: Sequence[CNSDUser], *, s
     y_test = np.array([u.label for u in test])
     rates_gold = np.array([[user_evidence_rate(u.posts)] for u in gold])
     rates_test = np.array([[user_evidence_rate(u.posts)] for u in test])
+    counts = bench.char_counts(user_docs(gold) + user_docs(test))  # split into n-grams once, for all folds
     methods = {
-        "TF-IDF + logistic regression": (bench.tfidf_lr(seed), user_docs(gold), user_docs(test)),
+        "TF-IDF + logistic regression": (bench.counted_tfidf_lr(seed), counts[: len(gold)], counts[len(gold):]),
         "lexicon tagger share (baseline)": (bench.ThresholdClassifier(), rates_gold, rates_test),
     }
     if encoder_path:

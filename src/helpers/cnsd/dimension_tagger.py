@@ -85,8 +85,15 @@ def _index() -> tuple[dict[str, tuple[str, ...]], int]:
     return {w: tuple(ds) for w, ds in word_dims.items()}, longest
 
 
-def _scan(text: str) -> tuple[dict[str, list[str]], list[str]]:
-    """All lexicon words in ``text`` (substring scan, every length), by dimension."""
+@lru_cache(maxsize=1)
+def _prefixes() -> frozenset[str]:
+    """Every non-empty prefix of every lexicon word (the words included)."""
+    index, _ = _index()
+    return frozenset(w[:k] for w in index for k in range(1, len(w) + 1))
+
+
+def _scan_all_lengths(text: str) -> tuple[dict[str, list[str]], list[str]]:
+    """Reference scan: every substring of every length up to the longest word (slow; kept for tests)."""
     index, longest = _index()
     found: dict[str, list[str]] = {}
     joy: list[str] = []
@@ -104,6 +111,35 @@ def _scan(text: str) -> tuple[dict[str, list[str]], list[str]]:
     return found, joy
 
 
+def _scan(text: str) -> tuple[dict[str, list[str]], list[str]]:
+    """All lexicon words in ``text`` (substring scan, every length), by dimension.
+
+    Same matches in the same order as :func:`_scan_all_lengths`, but a substring is only
+    extended while it is still the prefix of some word, so most positions cost one or two
+    look-ups instead of one per possible length (the chapter tags every post several times).
+    """
+    index, _ = _index()
+    prefixes = _prefixes()
+    found: dict[str, list[str]] = {}
+    joy: list[str] = []
+    n = len(text)
+    for i in range(n):
+        j = i + 1
+        while j <= n:
+            piece = text[i:j]
+            if piece not in prefixes:
+                break
+            dims = index.get(piece)
+            if dims:
+                for d in dims:
+                    if d:
+                        found.setdefault(d, []).append(piece)
+                    else:
+                        joy.append(piece)
+            j += 1
+    return found, joy
+
+
 @dataclass
 class PostTags:
     """Dimensions found in one post, the words that triggered them, and mitigation."""
@@ -118,17 +154,30 @@ class PostTags:
         return max(words, key=len) if words else ""
 
 
+@lru_cache(maxsize=1 << 17)
+def _tag_frozen(text: str) -> tuple[tuple[str, ...], tuple[tuple[str, tuple[str, ...]], ...], bool]:
+    """Rules 1 and 2 as an immutable value, remembered per text.
+
+    The chapter tags the same posts several times (the few-shot threshold, the few-shot
+    summaries, the verifier, the classification baseline); the tags of a text never change,
+    so each distinct post is scanned once per process.
+    """
+    matches, joy = _scan(text)
+    frozen = tuple((d, tuple(ws)) for d, ws in matches.items())
+    if matches and joy and not any(d in matches for d in PRIMARY):
+        return (), frozen, True
+    return tuple(d for d in DIMENSION_KEYS if d in matches), frozen, False
+
+
 def tag_post(text: str) -> PostTags:
     """Apply rules 1 and 2 to one post."""
-    matches, joy = _scan(text)
-    if matches and joy and not any(d in matches for d in PRIMARY):
-        return PostTags(dims=[], matches=matches, mitigated=True)
-    return PostTags(dims=[d for d in DIMENSION_KEYS if d in matches], matches=matches)
+    dims, frozen, mitigated = _tag_frozen(text)
+    return PostTags(dims=list(dims), matches={d: list(ws) for d, ws in frozen}, mitigated=mitigated)
 
 
 def tag_posts(texts: Iterable[str]) -> np.ndarray:
     """Boolean matrix (posts × six dimensions) of rule-1/2 evidence."""
-    rows = [tag_post(t).dims for t in texts]
+    rows = [_tag_frozen(t)[0] for t in texts]
     out = np.zeros((len(rows), len(DIMENSION_KEYS)), dtype=bool)
     for i, dims in enumerate(rows):
         for d in dims:
@@ -144,13 +193,21 @@ def user_evidence_rate(posts: Sequence[str]) -> float:
 
 
 def fit_threshold(rates: Sequence[float], labels: Sequence[int]) -> float:
-    """The evidence-rate cut-off that maximises F1 on training users (rule 3)."""
-    from sklearn.metrics import f1_score
+    """The evidence-rate cut-off that maximises F1 on training users (rule 3).
 
+    Every distinct rate is a candidate; F1 of the at-risk class for all of them comes from
+    one array computation, ``2 tp / (positives + predicted positives)`` (scikit-learn's
+    ``f1_score`` formula with ``zero_division=0``; a test checks the two agree), and the
+    first maximum wins.
+    """
     rates_arr = np.asarray(rates, dtype=float)
     labels_arr = np.asarray(labels, dtype=int)
     if labels_arr.sum() == 0 or labels_arr.sum() == len(labels_arr):
         raise ValueError("fit_threshold needs both classes among the training users")
     candidates = np.unique(rates_arr)
-    scores = [f1_score(labels_arr, (rates_arr >= t).astype(int), zero_division=0) for t in candidates]
+    predicted = rates_arr[None, :] >= candidates[:, None]  # candidates × users
+    positive = labels_arr == 1
+    tp = (predicted & positive).sum(axis=1).astype(float)
+    denom = float(positive.sum()) + predicted.sum(axis=1).astype(float)
+    scores = np.where(denom > 0, 2.0 * tp / np.where(denom > 0, denom, 1.0), 0.0)
     return float(candidates[int(np.argmax(scores))])

@@ -51,58 +51,132 @@ _QUOTED = re.compile(r"[“\"「]([^”\"」]+)[”\"」]")
 # Step 1: labellers
 # ---------------------------------------------------------------------------------------------
 
+class DimensionModel:
+    """One dimension's TF-IDF + logistic regression on the labeller's shared n-gram counts.
+
+    Equivalent to ``make_pipeline(TfidfVectorizer(analyzer="char", ngram_range=(1, 3),
+    sublinear_tf=True), LogisticRegression(...))`` fitted on the same texts: the vocabulary
+    is the n-grams of this dimension's training texts (``columns`` of the shared count
+    matrix, in the vectorizer's sorted order), and ``TfidfTransformer`` applies the same
+    sublinear tf, smoothed idf and l2 norm.  Sharing the counts means a post is split into
+    n-grams once for all six dimensions instead of six times.
+    """
+
+    def __init__(self, counter, columns: np.ndarray, tfidf, classifier) -> None:
+        self.counter = counter
+        self.columns = columns
+        self.tfidf = tfidf
+        self.classifier = classifier
+
+    def features(self, counts):
+        """TF-IDF rows of this dimension from rows of the shared count matrix."""
+        return self.tfidf.transform(counts[:, self.columns])
+
+    def predict_proba_counts(self, counts) -> np.ndarray:
+        return self.classifier.predict_proba(self.features(counts))
+
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        return self.predict_proba_counts(self.counter.transform(list(texts)))
+
+
 class NgramLabeller:
     """Offline Module I labeller: one character n-gram logistic regression per dimension.
 
     Trained on the Module I examples: for dimension *k*, the positives of *k* against the
     negatives and the other dimensions' positives.  The evidence of a label is the clause of
-    the post the dimension's model scores highest.
+    the post the dimension's model scores highest.  Posts and clauses are counted into
+    n-grams once and scored by all six models in batches (one sparse matrix per call rather
+    than one scikit-learn call per post and dimension); ``tests/cnsd`` checks the labels and
+    evidence against six separate ``TfidfVectorizer`` pipelines.
     """
 
     def __init__(self, seed: int = 0, threshold: float = 0.5) -> None:
         self.seed = seed
         self.threshold = threshold
-        self.models: dict[str, object] = {}
+        self.models: dict[str, DimensionModel] = {}
+        self.counter = None
 
     def fit(self, examples: pd.DataFrame) -> NgramLabeller:
-        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
         from sklearn.linear_model import LogisticRegression
-        from sklearn.pipeline import make_pipeline
 
+        examples = examples.reset_index(drop=True)
+        self.counter = CountVectorizer(analyzer="char", ngram_range=(1, 3), dtype=np.float64)
+        counts = self.counter.fit_transform(examples["text"].tolist())
         for d in DIMENSION_KEYS:
-            pos = examples[(examples["dimension"] == d) & (examples["polarity"] == 1)]
-            pos_texts = set(pos["text"])
-            neg = examples[(examples["polarity"] == 0)
-                           | ((examples["dimension"] != d) & ~examples["text"].isin(pos_texts))]
-            if pos.empty or neg.empty:
+            is_pos = ((examples["dimension"] == d) & (examples["polarity"] == 1)).to_numpy()
+            pos_texts = set(examples.loc[is_pos, "text"])
+            is_neg = ((examples["polarity"] == 0)
+                      | ((examples["dimension"] != d) & ~examples["text"].isin(pos_texts))).to_numpy()
+            if not is_pos.any() or not is_neg.any():
                 raise ValueError(f"Module I examples for {DIMENSION_ZH[d]} lack one of the two classes")
-            texts = pos["text"].tolist() + neg["text"].tolist()
-            y = np.r_[np.ones(len(pos), int), np.zeros(len(neg), int)]
-            model = make_pipeline(TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True),
-                                  LogisticRegression(C=4.0, max_iter=2000, class_weight="balanced",
-                                                     random_state=self.seed))
-            self.models[d] = model.fit(texts, y)
+            rows = np.r_[np.flatnonzero(is_pos), np.flatnonzero(is_neg)]
+            sub = counts[rows]
+            columns = np.flatnonzero(sub.getnnz(axis=0) > 0)
+            x_counts = sub[:, columns]
+            tfidf = TfidfTransformer(sublinear_tf=True).fit(x_counts)
+            y = np.r_[np.ones(int(is_pos.sum()), int), np.zeros(int(is_neg.sum()), int)]
+            clf = LogisticRegression(C=4.0, max_iter=2000, class_weight="balanced", random_state=self.seed)
+            self.models[d] = DimensionModel(self.counter, columns, tfidf,
+                                            clf.fit(tfidf.transform(x_counts), y))
         return self
+
+    def _check_fitted(self) -> None:
+        if not self.models:
+            raise RuntimeError("fit the labeller first")
+
+    def probabilities(self, texts: Sequence[str]) -> np.ndarray:
+        """Texts × six matrix of each dimension model's probability."""
+        self._check_fitted()
+        texts = list(texts)
+        if not texts:
+            return np.zeros((0, len(DIMENSION_KEYS)))
+        counts = self.counter.transform(texts)
+        return np.column_stack([self.models[d].predict_proba_counts(counts)[:, 1] for d in DIMENSION_KEYS])
 
     def predict(self, texts: Sequence[str]) -> np.ndarray:
         """Boolean matrix texts × six dimensions."""
-        if not self.models:
-            raise RuntimeError("fit the labeller first")
-        texts = list(texts)
-        return np.column_stack([self.models[d].predict_proba(texts)[:, 1] >= self.threshold
-                                for d in DIMENSION_KEYS])
+        return self.probabilities(texts) >= self.threshold
+
+    @staticmethod
+    def clauses(text: str) -> list[str]:
+        """The clauses a label's evidence is chosen from (the whole text when it has none)."""
+        return [c.strip() for c in _CLAUSE.findall(text) if c.strip()] or [text]
 
     def evidence(self, text: str, dim: str) -> str:
         """The clause of ``text`` the dimension's model scores highest."""
-        clauses = [c.strip() for c in _CLAUSE.findall(text) if c.strip()] or [text]
-        scores = self.models[dim].predict_proba(clauses)[:, 1]
-        return clauses[int(np.argmax(scores))]
+        self._check_fitted()
+        return self.evidence_many([(text, dim)])[0]
+
+    def evidence_many(self, pairs: Sequence[tuple[str, str]]) -> list[str]:
+        """:meth:`evidence` for many (text, dimension) pairs, scoring all clauses in one batch."""
+        self._check_fitted()
+        if not pairs:
+            return []
+        split = [self.clauses(t) for t, _ in pairs]
+        flat = [c for cl in split for c in cl]
+        bounds = np.cumsum([0] + [len(cl) for cl in split])
+        counts = self.counter.transform(flat)
+        scores = np.empty(len(flat))
+        dims = np.array([d for _, d in pairs])
+        for d in DIMENSION_KEYS:
+            which = np.flatnonzero(dims == d)
+            if not len(which):
+                continue
+            rows = np.concatenate([np.arange(bounds[k], bounds[k + 1]) for k in which])
+            scores[rows] = self.models[d].predict_proba_counts(counts[rows])[:, 1]
+        return [cl[int(np.argmax(scores[bounds[k]:bounds[k + 1]]))] for k, cl in enumerate(split)]
 
     def label(self, texts: Sequence[str]) -> list[list[tuple[str, str]]]:
         """Per text, the (dimension, evidence) pairs assigned."""
+        texts = list(texts)
         pred = self.predict(texts)
-        return [[(d, self.evidence(t, d)) for j, d in enumerate(DIMENSION_KEYS) if pred[i, j]]
-                for i, t in enumerate(texts)]
+        where = np.argwhere(pred)  # row-major: by text, then dimension order
+        ev = self.evidence_many([(texts[i], DIMENSION_KEYS[j]) for i, j in where])
+        out: list[list[tuple[str, str]]] = [[] for _ in texts]
+        for (i, j), e in zip(where, ev, strict=True):
+            out[i].append((DIMENSION_KEYS[j], e))
+        return out
 
 
 def parse_label_reply(reply: str) -> list[tuple[str, str]]:

@@ -16,7 +16,7 @@ configuration the paper does not report (Section 5.2 names the metrics only):
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
 
@@ -41,10 +41,16 @@ def bleu_zh(candidates: Sequence[str], references: Sequence[str]) -> float:
     return float(score.score) / 100.0
 
 
+@lru_cache(maxsize=8192)
+def _char_units(text: str) -> tuple[str, ...]:
+    # Remembered per text: a chapter scores the same references against several systems.
+    text = unicodedata.normalize("NFKC", text)
+    return tuple(c for c in text if not c.isspace() and not unicodedata.category(c).startswith(("P", "S")))
+
+
 def char_units(text: str) -> list[str]:
     """Characters that count for ROUGE: letters/digits/CJK, no spaces or punctuation."""
-    text = unicodedata.normalize("NFKC", text)
-    return [c for c in text if not c.isspace() and not unicodedata.category(c).startswith(("P", "S"))]
+    return list(_char_units(text))
 
 
 class CharTokenizer:
@@ -117,4 +123,25 @@ def generation_metrics(candidates: Sequence[str], references: Sequence[str],
     """BLEU, ROUGE-1 (characters) and, when a scorer is given, mean BERTScore F1."""
     out = {"BLEU": bleu_zh(candidates, references), "ROUGE-1": rouge1_corpus(candidates, references)}
     out["BERTScore"] = float(scorer.score(candidates, references)["f1"].mean()) if scorer else float("nan")
+    return out
+
+
+def generation_metrics_by_system(candidates: Mapping[str, Sequence[str]], references: Sequence[str]
+                                 ) -> dict[str, dict[str, float]]:
+    """:func:`generation_metrics` without BERTScore for several systems sharing ``references``.
+
+    sacrebleu's ``BLEU(references=...)`` tokenises and counts the references once and reuses
+    them for every system (its documented cache; the scores equal ``corpus_bleu``'s, which a
+    test checks); ROUGE's character units of each reference are remembered the same way.
+    """
+    from sacrebleu.metrics import BLEU
+
+    bleu = None
+    out: dict[str, dict[str, float]] = {}
+    for name, cands in candidates.items():
+        _check_pairs(cands, references)
+        if bleu is None:
+            bleu = BLEU(tokenize="zh", references=[list(references)])
+        out[name] = {"BLEU": float(bleu.corpus_score(list(cands), None).score) / 100.0,
+                     "ROUGE-1": rouge1_corpus(cands, references), "BERTScore": float("nan")}
     return out

@@ -163,11 +163,26 @@ class SynthCorpus:
     params: dict
 
 
+_FILL_PLANS: dict[str, tuple[tuple[str, int, list[str]], ...]] = {}
+
+
+def _fill_plan(template: str) -> tuple[tuple[str, int, list[str]], ...]:
+    """The slots of ``template`` in ``FILL`` order with their counts (no filler contains a brace)."""
+    plan = _FILL_PLANS.get(template)
+    if plan is None:
+        plan = tuple((f"{{{slot}}}", template.count(f"{{{slot}}}"), options)
+                     for slot, options in FILL.items() if f"{{{slot}}}" in template)
+        _FILL_PLANS[template] = plan
+    return plan
+
+
 def _fill(template: str, rng: np.random.Generator) -> str:
+    # Slots are filled in FILL order, each occurrence left to right, then {n}: the same draws
+    # in the same order as checking every slot of FILL in turn, without re-scanning the text.
     text = template
-    for slot, options in FILL.items():
-        while "{" + slot + "}" in text:
-            text = text.replace("{" + slot + "}", options[rng.integers(len(options))], 1)
+    for placeholder, count, options in _fill_plan(template):
+        for _ in range(count):
+            text = text.replace(placeholder, options[rng.integers(len(options))], 1)
     return text.replace("{n}", str(int(rng.integers(2, 13))))
 
 
@@ -188,8 +203,10 @@ def _n_posts(rng: np.random.Generator, mean: float, min_posts: int) -> int:
 def _pad(core: list[str], target_chars: int, rng: np.random.Generator) -> str:
     """Join span/clause pieces, adding everyday clauses until the post reaches its target length."""
     parts = list(core)
-    while sum(len(p) + 1 for p in parts) < target_chars:
+    length = sum(len(p) + 1 for p in parts)
+    while length < target_chars:
         clause = _clause(rng)
+        length += len(clause) + 1
         if rng.random() < 0.5:
             parts.insert(0, clause)
         else:
