@@ -111,3 +111,17 @@ def test_slopes_are_refused_and_auto_picks_the_engine_by_size_and_structure():
     assert auto_engine(replace(big, spec=big.spec.with_slopes(["creator_id"]))) == "lmerTest"
     with pytest.raises(ValueError, match="engine must be"):
         fit_ml(frame, engine="glmm")
+
+
+def test_folding_the_nested_factor_leaves_the_deviance_unchanged():
+    frame = _model5_frame(seed=9)
+    from helpers.engagement.lmer import fixed_effect_matrix
+
+    design = build_design(frame.data, frame.spec.response, fixed_effect_matrix(frame), frame.spec.groups)
+    assert design.groups == ["audience_id", "note_id", "creator_id"] and design.parent_of is not None
+    rng = np.random.default_rng(0)
+    for theta in [np.array([0.4, 0.3, 0.5]), np.array([0.0, 0.7, 0.2]), np.array([1.1, 0.0, 0.0]),
+                  *rng.uniform(0, 1.5, (3, 3))]:
+        for reml in (False, True):
+            assert deviance(design, theta, reml) == pytest.approx(deviance(design, theta, reml, nested=False),
+                                                                  rel=1e-11, abs=1e-8)

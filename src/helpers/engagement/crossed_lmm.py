@@ -15,6 +15,15 @@ of levels) is factored, as a dense matrix by LAPACK.  The likelihood is the same
 the same parameters, so the estimates agree with lme4's to the optimiser's tolerance; the
 tests compare the two fit by fit (estimates, standard errors, log-likelihood, variances).
 
+One more step of structure: posts are *nested* in creators.  The two intercepts of a post's
+comments, ``b_post + b_creator``, are then one random effect per post whose covariance is
+block-diagonal by creator (``θ_post² I + θ_creator² 11ᵀ`` within a creator's posts).  Folding
+them into that single factor leaves the likelihood unchanged (it depends on the covariance of
+``Zb`` only) and shrinks the dense factor from posts + creators to posts alone (at ten times
+the study's size about 2.4 times fewer operations).  The square root of the block is
+closed-form, so applying it costs a group mean.  A test checks that both routes give the same
+deviance.
+
 What it fits: ``y ~ X β + Σ_k Z_k b_k + ε`` with ``b_k ~ N(0, σ² θ_k² I)`` and
 ``ε ~ N(0, σ² I)``, random *intercepts* only, by ML or REML, with lme4's profiled deviance
 (Bates, Mächler, Bolker & Walker 2015, eqs. 34 and 41) minimised over θ ≥ 0 by L-BFGS-B.
@@ -55,6 +64,10 @@ class CrossedDesign:
     n: int
     p: int  # fixed-effect columns
     x_names: list[str]
+    #: when factor 1 is nested in factor 2 (each level of 1 in one level of 2): level of 2 of each
+    #: level of 1, and how many levels of 1 each level of 2 holds; the fold described above
+    parent_of: np.ndarray | None = None
+    parent_size: np.ndarray | None = None
 
     @property
     def sizes(self) -> list[int]:
@@ -81,7 +94,53 @@ def build_design(data: pd.DataFrame, response: str, x: pd.DataFrame, groups: Seq
     for j in range(len(order)):
         for k in range(j + 1, len(order)):
             cross[(j, k)] = sp.csr_matrix((ones, (codes[j], codes[k])), shape=(len(levels[j]), len(levels[k])))
-    return CrossedDesign(order, levels, codes, counts, cross, zw, w.T @ w, n, x.shape[1], list(x.columns))
+    parent_of = parent_size = None
+    if len(order) == 3 and np.all(np.diff(cross[(1, 2)].indptr) == 1):  # factor 1 nested in factor 2
+        parent_of = cross[(1, 2)].indices.astype(np.int64)
+        parent_size = np.bincount(parent_of, minlength=len(levels[2])).astype(float)
+    return CrossedDesign(order, levels, codes, counts, cross, zw, w.T @ w, n, x.shape[1], list(x.columns),
+                         parent_of, parent_size)
+
+
+def _nested_root(design: CrossedDesign, theta: np.ndarray):
+    """``x ↦ H^{1/2} x`` with ``H = θ_1² I + θ_2² P Pᵀ`` (P: factor-1 level → its factor-2 level).
+
+    Within a parent's block of m children ``H`` has eigenvalue ``θ_1² + m θ_2²`` along the
+    all-ones direction and ``θ_1²`` across it, so ``H^{1/2} = θ_1 I + α P diag(1/m) Pᵀ`` with
+    ``α = sqrt(θ_1² + m θ_2²) − θ_1``.
+    """
+    parent, m = design.parent_of, design.parent_size
+    t1, t2 = float(theta[1]), float(theta[2])
+    alpha = np.sqrt(t1 ** 2 + m * t2 ** 2) - t1
+    weight = np.divide(alpha, m, out=np.zeros_like(m), where=m > 0)
+    n_parent = len(m)
+
+    def apply(x: np.ndarray) -> np.ndarray:  # acts on the rows of x (levels of factor 1)
+        sums = np.zeros((n_parent, *x.shape[1:]))
+        np.add.at(sums, parent, x)
+        return t1 * x + (weight[:, None] * sums if x.ndim == 2 else weight * sums)[parent]
+
+    return apply
+
+
+def _solve_nested(design: CrossedDesign, th: np.ndarray, keep: bool) -> _Solve:
+    """Factor 0 eliminated in closed form, factors 1 and 2 folded into one (see the module docstring)."""
+    d0 = th[0] ** 2 * design.counts[0] + 1.0
+    f0 = th[0] * design.zw[0]
+    logdet = float(np.log(d0).sum())
+    g = design.ww - f0.T @ (f0 / d0[:, None])
+    root = _nested_root(design, th)
+    z10 = design.cross[(0, 1)].T.tocsr()  # Z_1ᵀ Z_0: levels_1 × levels_0
+    scaled = z10.multiply((th[0] ** 2 / d0)[None, :]).tocsr()
+    k = np.diag(design.counts[1]) - (scaled @ z10.T).toarray()  # Z_1ᵀ (I − Z_0 Λ_0 D⁻¹ Λ_0 Z_0ᵀ) Z_1
+    s = root(root(k).T).T  # H^{1/2} K H^{1/2} (K and H^{1/2} symmetric)
+    s[np.diag_indices_from(s)] += 1.0
+    rhs = root(design.zw[1] - (z10 @ (th[0] * f0 / d0[:, None])))  # H^{1/2} Z_1ᵀ (W − Z_0 Λ_0 D⁻¹ f_0)
+    chol = sla.cho_factor(s, lower=True, overwrite_a=True, check_finite=False)
+    logdet += 2.0 * float(np.log(np.diag(chol[0])).sum())
+    xr = sla.cho_solve(chol, rhs, check_finite=False)
+    g = g - rhs.T @ xr
+    return _Solve(logdet, g, None)
 
 
 @dataclass
@@ -91,10 +150,16 @@ class _Solve:
     u: list[np.ndarray] | None = None  # A⁻¹ ΛZᵀW, split per factor (kept on request)
 
 
-def _solve(design: CrossedDesign, theta: np.ndarray, keep: bool = False) -> _Solve:
-    """Block elimination of the diagonal factor, dense Cholesky of the Schur complement."""
+def _solve(design: CrossedDesign, theta: np.ndarray, keep: bool = False, nested: bool = True) -> _Solve:
+    """Block elimination of the diagonal factor, dense Cholesky of the Schur complement.
+
+    A nested pair of factors is folded (``nested``) except when the conditional modes are
+    wanted (``keep``): those are computed once, after the fit, on the unfolded route.
+    """
     sizes = design.sizes
     th = np.asarray(theta, float)
+    if design.parent_of is not None and nested and not keep:
+        return _solve_nested(design, th, keep)
     d0 = th[0] ** 2 * design.counts[0] + 1.0  # diagonal block of the first factor
     f0 = th[0] * design.zw[0]  # Λ_0 Z_0ᵀ W
     logdet = float(np.log(d0).sum())
@@ -150,9 +215,12 @@ def _profiled(design: CrossedDesign, solved: _Solve, reml: bool) -> tuple[float,
     return float(dev), beta, prss, logdet_rx
 
 
-def deviance(design: CrossedDesign, theta: Sequence[float], reml: bool) -> float:
-    """lme4's profiled deviance (−2 log-likelihood, or the REML criterion) at θ."""
-    return _profiled(design, _solve(design, np.asarray(theta, float)), reml)[0]
+def deviance(design: CrossedDesign, theta: Sequence[float], reml: bool, nested: bool = True) -> float:
+    """lme4's profiled deviance (−2 log-likelihood, or the REML criterion) at θ.
+
+    ``nested=False`` forces the unfolded route (for the test that both agree).
+    """
+    return _profiled(design, _solve(design, np.asarray(theta, float), nested=nested), reml)[0]
 
 
 @dataclass
