@@ -149,21 +149,44 @@ def enumerate_specifications(outcomes: Sequence[str], options: Mapping[str, Sequ
     return list(seen)
 
 
-def sample_specifications(specs: Sequence[Specification], max_per_outcome: int | None, seed: int = 0
-                          ) -> list[Specification]:
-    """At most ``max_per_outcome`` per outcome, drawn at random; the reference always kept."""
+def sample_specifications(specs: Sequence[Specification], max_per_outcome: int | Mapping[str, int] | None,
+                          seed: int = 0) -> list[Specification]:
+    """At most ``max_per_outcome`` per outcome, drawn at random; the reference always kept.
+
+    ``max_per_outcome`` is one number for every outcome or a mapping outcome → number (an
+    outcome missing from it is not sampled down); None or 0 keeps every specification.
+    """
     if not max_per_outcome:
         return list(specs)
     rng = np.random.default_rng(seed)
     out = []
     for outcome in dict.fromkeys(s.outcome for s in specs):
         group = [s for s in specs if s.outcome == outcome]
+        limit = max_per_outcome.get(outcome) if isinstance(max_per_outcome, Mapping) else max_per_outcome
+        if not limit:
+            out.extend(group)
+            continue
         ref = [s for s in group if s.is_reference()]
         rest = [s for s in group if not s.is_reference()]
-        take = max(max_per_outcome - len(ref), 0)
+        take = max(limit - len(ref), 0)
         idx = sorted(rng.choice(len(rest), size=min(take, len(rest)), replace=False)) if rest else []
         out.extend(ref + [rest[i] for i in idx])
     return out
+
+
+#: Specifications per outcome that chapter 06 fits by default at scale ≥ 0.5: a few per post-level
+#: model (a fit takes a tenth of a second, a glmmTMB one about a second) and only the study's own
+#: for Model 5, whose lme4 fit on all comments takes seconds (random slopes: up to half a minute).
+#: The full curve is ``curve_max_specs = 40`` (or ``-1``) and the specification-curve sweep.
+DEFAULT_FULL_SCALE_SPECS: dict[str, int] = {**dict.fromkeys(POST_OUTCOMES, 4), COMMENT_OUTCOME: 1}
+
+
+def default_sample_sizes(scale: float, outcomes: Sequence[str]) -> dict[str, int]:
+    """Chapter 06's default specifications per outcome: 8 each below scale 0.5, else
+    :data:`DEFAULT_FULL_SCALE_SPECS`."""
+    if scale < 0.5:
+        return dict.fromkeys(outcomes, 8)
+    return {o: DEFAULT_FULL_SCALE_SPECS.get(o, 4) for o in outcomes}
 
 
 # ------------------------------------------------------------------------------ data per source
