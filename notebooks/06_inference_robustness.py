@@ -533,7 +533,10 @@ if "curve" in parts:
                  (int(curve_max_specs) or sc.default_sample_sizes(scale, as_list(curve_outcomes))))
     specs = sc.sample_specifications(all_specs, max_specs, seed=seed)
     started = time.perf_counter()
-    curve_table = sc.run_curve(specs, data, min_groups=min_groups, alpha=alpha)
+    reused_fits = (sc.chapter03_fits(layout.root, n_posts=len(data.posts["estimated"]),
+                                     n_comments=len(data.comments["estimated"]))
+                   if "estimated" in data.posts and data.comments.get("estimated") is not None else {})
+    curve_table = sc.run_curve(specs, data, min_groups=min_groups, alpha=alpha, reuse=reused_fits)
     curve_table["cleaning_min_post_length"] = data.cleaned_min_post_length
     curve_table["cleaning_min_comment_length"] = data.cleaned_min_comment_length
     curve_table.to_csv(layout.models / "specification_curve.csv", index=False)
@@ -545,7 +548,11 @@ if "curve" in parts:
             + ", the study's own always included; `curve_max_specs = 40` fits the 40 per outcome this chapter "
             "used to fit at full scale, `-1` all of them)") if max_specs else "")
         + f" in {time.perf_counter() - started:.0f} s; {int((curve_table['status'] != 'ok').sum())} could not be "
-        "fitted (listed below)."))
+        "fitted (listed below)."
+        + (f" {int(curve_table['messages'].str.contains('reused', na=False).sum())} of them, the study's own "
+           "specification on the estimated sentiment, are chapter 03's fits of the same models and rows, read from "
+           "this run folder rather than fitted again." if curve_table["messages"].str.contains("reused", na=False).any()
+           else "")))
     if curve_sweep:
         try:
             swept = sc.load_curve_sweep(curve_sweep)

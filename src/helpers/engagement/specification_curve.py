@@ -244,9 +244,38 @@ def covariate_transforms(how: str) -> tuple[tuple[str, str], ...]:
 
 # ------------------------------------------------------------------------------ fitting
 
-def fit_specification(spec: Specification, data: SpecData, *, min_groups: int = 5, alpha: float = 0.05
-                      ) -> dict[str, Any]:
-    """Fit one specification; the row says what happened (a failure is a row, not an exception)."""
+def chapter03_fits(run_dir: str | Path, *, n_posts: int, n_comments: int) -> dict[str, dict[str, float]]:
+    """lme4 formula → chapter 03's sentiment slope (estimate, SE, df, p, rows), to reuse in the curve.
+
+    Chapter 03 fits the study's own specification of every model on chapter 02's estimated
+    sentiment; the curve fits it again unless it can read that fit.  Empty (nothing reused)
+    unless chapter 03 ran on the estimated sentiment and on as many posts and comments as the
+    caller loaded, and its ``coefficients_raw.csv`` carries the formula and rows of each fit.
+    """
+    root = Path(run_dir)
+    info_path, table_path = root / "results" / "03_engagement_models.json", root / "models" / "coefficients_raw.csv"
+    if not info_path.exists() or not table_path.exists():
+        return {}
+    info = json.loads(info_path.read_text())
+    if (info.get("sentiment_source") != "estimated" or int(info.get("n_posts", -1)) != int(n_posts)
+            or int(info.get("n_comments", -1)) != int(n_comments)):
+        return {}
+    table = pd.read_csv(table_path)
+    if not {"formula", "n_obs"} <= set(table.columns):
+        return {}
+    rows = table.loc[table["term"] == PREDICTOR]
+    return {str(r.formula): {"estimate": float(r.estimate), "std_error": float(r.std_error), "df": float(r.df),
+                             "p_value": float(r.p_value), "n_obs": int(r.n_obs)} for r in rows.itertuples()}
+
+
+def fit_specification(spec: Specification, data: SpecData, *, min_groups: int = 5, alpha: float = 0.05,
+                      reuse: Mapping[str, Mapping[str, float]] | None = None) -> dict[str, Any]:
+    """Fit one specification; the row says what happened (a failure is a row, not an exception).
+
+    ``reuse`` (from :func:`chapter03_fits`) lets a linear mixed model on the estimated,
+    continuous sentiment with chapter 01's own length filters — the data chapter 03 fits — take
+    chapter 03's fit of the same formula instead of fitting it again, when the rows agree.
+    """
     from helpers.engagement.lmer import fit_lmer
     from helpers.engagement.negbin import fit_fixed_nb2, fit_mixed_nb
 
@@ -289,7 +318,14 @@ def fit_specification(spec: Specification, data: SpecData, *, min_groups: int = 
             frame.spec = frame.spec.with_slopes([g for g in slopes if g in frame.spec.groups])
         sd_x = frame.scales[PREDICTOR][1]
         sd_y = frame.scales[frame.spec.response][1]
-        if spec.family == "lmm":
+        same_data = (spec.sentiment_source == "estimated" and spec.sentiment_coding == "continuous"
+                     and spec.min_post_length == data.cleaned_min_post_length
+                     and (spec.outcome != COMMENT_OUTCOME or spec.min_comment_length == data.cleaned_min_comment_length))
+        known = (reuse or {}).get(frame.spec.formula()) if spec.family == "lmm" and same_data else None
+        if known is not None and int(known["n_obs"]) == len(frame.data):
+            est, se, p, df = known["estimate"], known["std_error"], known["p_value"], known["df"]
+            scale, messages = sd_x / sd_y, ["chapter 03's fit of this specification, reused"]
+        elif spec.family == "lmm":
             fit = fit_lmer(frame, engine="lmerTest", full=False)
             c = fit.coef(PREDICTOR)
             est, se, p, df = float(c["estimate"]), float(c["std_error"]), float(c["p_value"]), float(c["df"])
@@ -312,19 +348,20 @@ def fit_specification(spec: Specification, data: SpecData, *, min_groups: int = 
     return row
 
 
-def _quiet_fit(spec: Specification, data: SpecData, min_groups: int, alpha: float) -> dict[str, Any]:
+def _quiet_fit(spec: Specification, data: SpecData, min_groups: int, alpha: float,
+               reuse: Mapping[str, Mapping[str, float]] | None = None) -> dict[str, Any]:
     """One fit with numerical warnings silenced: what matters is recorded in the row's status."""
     import warnings
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return fit_specification(spec, data, min_groups=min_groups, alpha=alpha)
+        return fit_specification(spec, data, min_groups=min_groups, alpha=alpha, reuse=reuse)
 
 
 def run_curve(specs: Sequence[Specification], data: SpecData, *, min_groups: int = 5, alpha: float = 0.05,
-              ) -> pd.DataFrame:
-    """Fit every specification; one row each."""
-    table = pd.DataFrame([_quiet_fit(s, data, min_groups, alpha) for s in specs])
+              reuse: Mapping[str, Mapping[str, float]] | None = None) -> pd.DataFrame:
+    """Fit every specification; one row each (``reuse``: see :func:`fit_specification`)."""
+    table = pd.DataFrame([_quiet_fit(s, data, min_groups, alpha, reuse) for s in specs])
     if not table.empty:
         table["significant"] = table["p_value"] < alpha
     return table
