@@ -10,12 +10,12 @@ import pytest
 
 from helpers.engagement.measurement_error import Calibration
 from helpers.engagement.specification_curve import (
+    DEFAULT_FULL_SCALE_SPECS,
     NOT_APPLICABLE,
+    REFERENCE,
     SpecData,
     Specification,
     SpecificationError,
-    DEFAULT_FULL_SCALE_SPECS,
-    REFERENCE,
     _code_sentiment,
     chapter03_fits,
     corrected_sources,
