@@ -394,10 +394,31 @@ def ols_refit(y: np.ndarray, w: np.ndarray, covariates: np.ndarray | None = None
 
     est, se, df = fit_one(w)
     naive = NaiveFit(est, se, df, float(np.var(w, ddof=1)), float(np.var(y, ddof=1)))
+    n_groups = 0 if groups is None else int(groups.max()) + 1
 
     def refit(noise: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        out = np.array([fit_one(w + noise[:, k])[:2] for k in range(noise.shape[1])])
-        return out[:, 0], out[:, 1]
+        # every refit at once, by the formulas statsmodels uses (a test checks they agree):
+        # β = (X'X)⁻¹X'y; clustered cov = c·B·(Σ_g s_g s_g')·B with B = (X'X)⁻¹, s_g = Σ_{i∈g} x_i e_i,
+        # c = G/(G − 1)·(n − 1)/(n − p); without clusters the classical σ̂²(X'X)⁻¹
+        noise = np.asarray(noise, dtype=float)
+        k = noise.shape[1]
+        x = np.empty((k, len(y), 2 + other.shape[1]))
+        x[:, :, 0] = 1.0
+        x[:, :, 1] = (w[:, None] + noise).T
+        x[:, :, 2:] = other[None]
+        n, p = x.shape[1], x.shape[2]
+        bread = np.linalg.inv(np.einsum("kni,knj->kij", x, x))
+        beta = np.einsum("kij,knj,n->ki", bread, x, y)
+        resid = y[None] - np.einsum("knp,kp->kn", x, beta)
+        if groups is None:
+            sigma2 = (resid ** 2).sum(axis=1) / (n - p)
+            return beta[:, 1], np.sqrt(sigma2 * bread[:, 1, 1])
+        scores = np.zeros((k, n_groups, p))
+        np.add.at(scores, (slice(None), groups), x * resid[:, :, None])
+        meat = np.einsum("kgi,kgj->kij", scores, scores)
+        cov = np.einsum("kij,kjl,klm->kim", bread, meat, bread)
+        factor = n_groups / (n_groups - 1) * (n - 1) / (n - p)
+        return beta[:, 1], np.sqrt(factor * cov[:, 1, 1])
 
     return naive, refit
 
