@@ -501,7 +501,7 @@ if not power_table.empty:
 curve_table = pd.DataFrame()
 curve_summary = pd.DataFrame()
 if "curve" in parts:
-    require_r(("lme4", "lmerTest", "glmmTMB"))
+    require_r(("lme4", "lmerTest", "glmmTMB"), pymer4=False)  # the curve fits lme4 directly, not through pymer4
     flow = json.loads((layout.clean / "flow.json").read_text()) if (layout.clean / "flow.json").exists() else {}
     cleaned = flow.get("parameters", {})
     data = sc.SpecData({}, {}, int(cleaned.get("min_post_length", 100)), int(cleaned.get("min_comment_length", 30)))

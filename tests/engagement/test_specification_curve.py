@@ -256,3 +256,21 @@ def test_reusing_chapter03_fits_gives_the_rows_a_fresh_fit_gives(spec_data, tmp_
     assert chapter03_fits(tmp_path, n_posts=len(posts) + 1, n_comments=len(comments)) == {}
     _write_chapter03(tmp_path, results, len(posts), len(comments), source="latent")
     assert chapter03_fits(tmp_path, n_posts=len(posts), n_comments=len(comments)) == {}
+
+
+@pytest.mark.r
+def test_the_curves_lean_lmer_fit_equals_the_chapters_fit(spec_data):
+    require_r_or_skip(("lme4", "lmerTest"))
+    from helpers.engagement.data import build_frame, study_model_specs
+    from helpers.engagement.lmer import fit_lmer
+    from helpers.engagement.specification_curve import _lean_lmer
+
+    posts, comments = spec_data.posts["estimated"], spec_data.comments["estimated"]
+    for spec in study_model_specs(outcomes=("likes",)):
+        frame = build_frame(spec, posts, comments if spec.level == "comment" else None)
+        row, _, singular = _lean_lmer(frame)
+        fit = fit_lmer(frame, engine="lmerTest", full=False)
+        c = fit.coef("post_sentiment")
+        assert [row[k] for k in ("estimate", "std_error", "df", "p_value")] == pytest.approx(
+            [c["estimate"], c["std_error"], c["df"], c["p_value"]], rel=1e-10)
+        assert singular == fit.singular

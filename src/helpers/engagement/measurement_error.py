@@ -431,7 +431,7 @@ def _r_simex() -> Any:
         return _R["simex"]
     from helpers.engagement.lmer import require_r
 
-    ro = require_r(("lme4",))
+    ro = require_r(("lme4",), pymer4=False)
     _R["simex"] = ro.r(
         """
         function(formula, data, column, noise, ncol) {

@@ -60,7 +60,7 @@ def _count_formula(frame: ModelFrame, random: bool) -> str:
 def _r_nb() -> Any:
     if _R:
         return _R["fit"]
-    require_r(("lme4", "glmmTMB"))
+    require_r(("lme4", "glmmTMB"), pymer4=False)  # pymer4 is not used here; its import costs seconds
     _R["fit"] = r_function(
         """
         function(formula, data, engine) {

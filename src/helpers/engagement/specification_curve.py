@@ -244,6 +244,47 @@ def covariate_transforms(how: str) -> tuple[tuple[str, str], ...]:
 
 # ------------------------------------------------------------------------------ fitting
 
+_R: dict[str, Any] = {}
+
+
+def _lean_lmer(frame: Any) -> tuple[dict[str, float], list[str], bool]:
+    """lmerTest REML fit of ``frame``: the sentiment row of its Satterthwaite table only.
+
+    The numbers are those of :func:`helpers.engagement.lmer.fit_lmer` with ``engine="lmerTest"``
+    (a test checks it); this route reads one row instead of the whole fit and needs only R's
+    lme4 and lmerTest, not pymer4, whose import (it loads a dozen R packages for its extras)
+    costs chapter 06 more than all the fits of its default curve.  Returns (row, messages,
+    singular).
+    """
+    from helpers.engagement.r_bridge import (
+        copy_vector,
+        named_list,
+        r_function,
+        require_r,
+        to_r_frame,
+    )
+
+    if "fit" not in _R:
+        require_r(("lme4", "lmerTest"), pymer4=False)
+        _R["fit"] = r_function(
+            """
+            function(formula, data, term) {
+              out <- xhs_capture(lmerTest::lmer(stats::as.formula(formula), data = data, REML = TRUE))
+              m <- out$value
+              s <- summary(m)$coefficients
+              list(row = as.numeric(s[term, ]), columns = colnames(s), singular = lme4::isSingular(m),
+                   messages = c(out$messages, as.character(m@optinfo$conv$lme4$messages),
+                                as.character(unlist(m@optinfo$warnings))))
+            }
+            """)
+    out = named_list(_R["fit"](frame.spec.formula(), to_r_frame(frame.data), PREDICTOR))
+    values = dict(zip([str(c) for c in out["columns"]], copy_vector(out["row"]), strict=True))
+    row = {"estimate": values["Estimate"], "std_error": values["Std. Error"], "df": values["df"],
+           "p_value": values["Pr(>|t|)"]}
+    messages = list(dict.fromkeys(str(m).strip() for m in out["messages"] if str(m).strip()))
+    return row, messages, bool(out["singular"][0])
+
+
 def chapter03_fits(run_dir: str | Path, *, n_posts: int, n_comments: int) -> dict[str, dict[str, float]]:
     """lme4 formula → chapter 03's sentiment slope (estimate, SE, df, p, rows), to reuse in the curve.
 
@@ -276,7 +317,6 @@ def fit_specification(spec: Specification, data: SpecData, *, min_groups: int = 
     continuous sentiment with chapter 01's own length filters — the data chapter 03 fits — take
     chapter 03's fit of the same formula instead of fitting it again, when the rows agree.
     """
-    from helpers.engagement.lmer import fit_lmer
     from helpers.engagement.negbin import fit_fixed_nb2, fit_mixed_nb
 
     row: dict[str, Any] = {"outcome": spec.outcome, "model": spec.model, **spec.choices(),
@@ -326,10 +366,9 @@ def fit_specification(spec: Specification, data: SpecData, *, min_groups: int = 
             est, se, p, df = known["estimate"], known["std_error"], known["p_value"], known["df"]
             scale, messages = sd_x / sd_y, ["chapter 03's fit of this specification, reused"]
         elif spec.family == "lmm":
-            fit = fit_lmer(frame, engine="lmerTest", full=False)
-            c = fit.coef(PREDICTOR)
-            est, se, p, df = float(c["estimate"]), float(c["std_error"]), float(c["p_value"]), float(c["df"])
-            scale, messages = sd_x / sd_y, fit.messages + (["singular fit"] if fit.singular else [])
+            c, fit_messages, singular = _lean_lmer(frame)
+            est, se, p, df = c["estimate"], c["std_error"], c["p_value"], c["df"]
+            scale, messages = sd_x / sd_y, fit_messages + (["singular fit"] if singular else [])
         else:
             nb = fit_mixed_nb(frame, "glmmTMB") if spec.family == "nb_mixed" else fit_fixed_nb2(frame, "creator_id")
             c = nb.coef(PREDICTOR)
