@@ -253,16 +253,12 @@ def _lean_lmer(frame: Any) -> tuple[dict[str, float], list[str], bool]:
     The numbers are those of :func:`helpers.engagement.lmer.fit_lmer` with ``engine="lmerTest"``
     (a test checks it); this route reads one row instead of the whole fit and needs only R's
     lme4 and lmerTest, not pymer4, whose import (it loads a dozen R packages for its extras)
-    costs chapter 06 more than all the fits of its default curve.  Returns (row, messages,
+    costs chapter 06 more than all the fits of its default curve (the data go over by
+    :func:`helpers.engagement.r_data.to_r_frame` for the same reason).  Returns (row, messages,
     singular).
     """
-    from helpers.engagement.r_bridge import (
-        copy_vector,
-        named_list,
-        r_function,
-        require_r,
-        to_r_frame,
-    )
+    from helpers.engagement.r_bridge import copy_vector, named_list, r_function, require_r
+    from helpers.engagement.r_data import to_r_frame
 
     if "fit" not in _R:
         require_r(("lme4", "lmerTest"), pymer4=False)
