@@ -625,7 +625,13 @@ if correction_path.exists():
             + "; ".join(f"**{METHOD_NAMES.get(m, m)}** {100 * v['rate']:.1f} % ({v['covered']} of {v['compared']}, Clopper–Pearson "
                         f"{100 * v['low']:.1f}–{100 * v['high']:.1f} %)" for m, v in methods.items() if v["compared"])
             + "." + (f" Table from `{correction_coverage_results}`, swept on {provenance.get('date', '?')} "
-                     f"({provenance.get('machine', '?')})." if provenance else "")))
+                     f"({provenance.get('machine', '?')})." if provenance else "")
+            # the SIMEX route of the sweep's runs: a table swept before simex_refit existed used full lme4 refits
+            + (" Its SIMEX refits were "
+               + ("full lme4 refits (the table predates the GLS refit this chapter now uses by default; re-run the "
+                  "sweep to check that route)" if "param.03.simex_refit" not in swept
+                  else "`" + "`, `".join(sorted(swept["param.03.simex_refit"].dropna().astype(str).unique())) + "`")
+               + ".")))
         display(correction_coverage.round(3))
     else:
         display(Markdown(f"`{correction_coverage_results}` holds no measurement-error results."))
