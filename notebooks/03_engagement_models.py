@@ -99,7 +99,7 @@ correct_measurement_error = True  # naive, regression-calibrated and SIMEX senti
 n_boot = 1000  # bootstrap draws of each corrected interval
 simex_lambdas = "0.5,1,1.5,2"  # multiples of the measured error variance that SIMEX adds
 simex_reps = 0  # refits per lambda (0: 50 with the GLS refit, 5 with full lme4 refits)
-simex_refit = "gls"  # gls: variance components held at the naive REML fit (milliseconds a refit); lme4: full REML refits (seconds for Model 5)
+simex_refit = "gls"  # gls: variance components held at the naive REML fit (one factorisation for all refits); lme4: full REML refits (slow for Model 5)
 simulated_r2 = 0.4  # with sentiment_source simulated: squared correlation of prediction and planted sentiment
 simulated_slope = 0.8  # with sentiment_source simulated: slope d of the prediction on the planted sentiment
 simulated_pairs = 300  # with sentiment_source simulated: size of the labelled sample
@@ -495,7 +495,7 @@ else:
 # that is exactly lme4's estimate. With noise it skips re-estimating the variances, which moves
 # the slope far less than the refit-to-refit noise does. The check under the table compares
 # both routes on this run's Models 1–4. One factorisation then serves every refit, so a refit
-# takes milliseconds instead of seconds (Model 5) and 50 refits per λ are affordable. Full
+# costs a small fraction of a full lme4 refit, and 50 refits per λ are affordable. Full
 # lme4 refits (`simex_refit = "lme4"`, 5 per λ unless `simex_reps` says otherwise) remain
 # available; a model with random slopes on sentiment always takes them, because the noise then
 # enters the random-effects design too.

@@ -105,7 +105,7 @@ def naive_fit(res: ModelResult) -> me.NaiveFit:
     return me.NaiveFit(float(c["estimate"]), float(c["std_error"]), float(c["df"]), sx ** 2, sy ** 2)
 
 
-#: SIMEX refits per λ when the caller leaves it open: the GLS refit costs a few milliseconds each,
+#: SIMEX refits per λ when the caller leaves it open: GLS refits share one factorisation and cost little,
 #: so 50 keep the Monte-Carlo error of the mean slopes small; a full lme4 refit of Model 5 costs
 #: seconds, so that route keeps the 5 it always had.
 DEFAULT_REPS: dict[str, int] = {"gls": 50, "lme4": 5}

@@ -1,8 +1,8 @@
 """A pandas frame as an R data.frame through rpy2's own converter, without importing pymer4.
 
 :func:`helpers.engagement.r_bridge.to_r_frame` goes through pymer4's polars bridge, and
-importing it imports pymer4, which loads a dozen R packages for its extras: several seconds,
-more than every fit of chapter 06's default specification curve together.  The curve's
+importing it imports pymer4, which loads a dozen R packages for its extras: a start-up cost
+larger than the fits of chapter 06's default specification curve.  The curve's
 lme4 fits and the mixed negative-binomial fits need none of that, so they convert here.
 Text columns arrive as character vectors (lme4 and glmmTMB turn grouping factors into
 factors themselves), numbers as numeric or integer vectors; a test checks that a fit on a frame

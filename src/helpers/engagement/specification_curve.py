@@ -175,8 +175,8 @@ def sample_specifications(specs: Sequence[Specification], max_per_outcome: int |
 
 
 #: Specifications per outcome that chapter 06 fits by default at scale ≥ 0.5: a few per post-level
-#: model (a fit takes a tenth of a second, a glmmTMB one about a second) and only the study's own
-#: for Model 5, whose lme4 fit on all comments takes seconds (random slopes: up to half a minute).
+#: model (quick fits on a few hundred posts) and only the study's own for Model 5, whose lme4 fit
+#: on all comments is slow (slower still with random slopes) and which chapter 03 has already fitted.
 #: The full curve is ``curve_max_specs = 40`` (or ``-1``) and the specification-curve sweep.
 DEFAULT_FULL_SCALE_SPECS: dict[str, int] = {**dict.fromkeys(POST_OUTCOMES, 4), COMMENT_OUTCOME: 1}
 
@@ -253,7 +253,7 @@ def _lean_lmer(frame: Any) -> tuple[dict[str, float], list[str], bool]:
     The numbers are those of :func:`helpers.engagement.lmer.fit_lmer` with ``engine="lmerTest"``
     (a test checks it); this route reads one row instead of the whole fit and needs only R's
     lme4 and lmerTest, not pymer4, whose import (it loads a dozen R packages for its extras)
-    costs chapter 06 more than all the fits of its default curve (the data go over by
+    is a start-up cost larger than the fits of chapter 06's default curve (the data go over by
     :func:`helpers.engagement.r_data.to_r_frame` for the same reason).  Returns (row, messages,
     singular).
     """
