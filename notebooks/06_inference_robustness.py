@@ -472,11 +472,12 @@ if not power_table.empty:
 # per outcome. At scale 0.5 and above it fits 4 per post-level model (Models 1–4, quick fits
 # on a few hundred posts) and, for Model 5, only the study's own specification. Chapter 03 has
 # already fitted that one on the same rows; its fit is read from the run folder when it matches
-# (the line under the table says so for each outcome it applies to). An lme4 fit of
+# (the line under the table counts such reused fits). An lme4 fit of
 # Model 5 on every comment is slow, much slower with random slopes, and the 40 specifications per
 # outcome this chapter used to fit at full scale spent nearly all their time on Model 5. The
 # line under the table gives the time this run took. The study's own specification is always
 # among those fitted.
+#
 # The larger curve of this run folder is one parameter away:
 #
 # ```bash
