@@ -30,9 +30,12 @@
 # applies ln(X+1) to the skewed variables but not to post or comment length, and reports β, SE,
 # t and p for all four terms of all five models in its Results text.
 #
-# This chapter fits the same models with R's lme4 through **pymer4** (REML, Satterthwaite
-# degrees of freedom and p values from lmerTest) — the book's choice of software, not the
-# paper's — and then asks how much the answer depends on the choices behind it:
+# This chapter fits the same models with R's lme4 and lmerTest (REML, Satterthwaite degrees
+# of freedom and p values), reached from Python through rpy2 and **pymer4**'s data bridge — the
+# book's choice of software, not the paper's. By default only the tables the chapter shows are
+# read back from R (`engine = "lmerTest"`); `engine = "pymer4"` runs pymer4's full pipeline,
+# which gives the same coefficients (a test checks it) at a few seconds more per model. The
+# chapter then asks how much the answer depends on the choices behind it:
 #
 # 1. **the coefficient scale**: the paper's "β" is read on one declared scale, with the
 #    reasoning from its standard errors, and never chosen by closeness to our numbers;
@@ -83,7 +86,7 @@ select_slopes = True
 fixed_slopes = ""  # with select_slopes False: grouping factors given a sentiment slope, e.g. creator_id
 slope_criterion = "aic_bic"  # keep a slope when aic_bic (both improve), aic, bic, or lrt
 reject_singular_slopes = True
-engine = "auto"  # auto, pymer4 (full pymer4 fit) or lmerTest (same fit, lean extraction)
+engine = "lmerTest"  # lmerTest (lean extraction), pymer4 (pymer4's full pipeline: same coefficients, seconds slower per model) or auto (pymer4 for Models 1-4)
 nb_engine = "glmmTMB"  # mixed negative binomial: glmmTMB (nbinom2) or glmer.nb
 nb_cluster = "creator_id"  # clustered SEs for the statsmodels NB2, empty string for none
 min_groups = 5
@@ -95,7 +98,8 @@ coverage_results = "data/sweeps/planted_coverage/results.csv"  # sweep table of 
 correct_measurement_error = True  # naive, regression-calibrated and SIMEX sentiment slopes
 n_boot = 1000  # bootstrap draws of each corrected interval
 simex_lambdas = "0.5,1,1.5,2"  # multiples of the measured error variance that SIMEX adds
-simex_reps = 5  # lme4 refits per lambda
+simex_reps = 0  # refits per lambda (0: 50 with the GLS refit, 5 with full lme4 refits)
+simex_refit = "gls"  # gls: variance components held at the naive REML fit (one factorisation for all refits); lme4: full REML refits (slow for Model 5)
 simulated_r2 = 0.4  # with sentiment_source simulated: squared correlation of prediction and planted sentiment
 simulated_slope = 0.8  # with sentiment_source simulated: slope d of the prediction on the planted sentiment
 simulated_pairs = 300  # with sentiment_source simulated: size of the labelled sample
@@ -119,12 +123,15 @@ from helpers.book.figures import use_notebook_renderer
 from helpers.book.run_folder import RunLayout
 from helpers.book.runner import project_root
 from helpers.engagement.corrections import (
+    CHAPTER03_FILES,
     correct_models,
     correction_coverage_from_sweep,
     correction_figure,
     correction_results,
     correction_status,
+    latent_rows,
     planted_slopes,
+    simex_refits_table,
     simulated_predictions,
 )
 from helpers.engagement.data import (
@@ -135,7 +142,7 @@ from helpers.engagement.data import (
 )
 from helpers.engagement.diagnostics import diagnostics_figure, diagnostics_table, vif_table
 from helpers.engagement.lmer import coefficient_table, fit_models, require_r
-from helpers.engagement.measurement_error import Calibration, read_calibration_pairs
+from helpers.engagement.measurement_error import Calibration, compare_refits, read_calibration_pairs
 from helpers.engagement.mixedlm_crosscheck import crosscheck
 from helpers.engagement.negbin import negbin_checks
 from helpers.engagement.paper_comparison import (
@@ -272,7 +279,11 @@ status
 # %%
 raw_table = coefficient_table(results, "raw")
 std_table = coefficient_table(results, "standardised")
-raw_table.to_csv(layout.models / "coefficients_raw.csv", index=False)
+# with each model's formula and rows, so that chapter 06 can reuse a fit its specification curve repeats
+fitted_as = {r.spec.name: (r.spec.formula(), r.fit.n_obs if r.fit else 0) for r in results}
+raw_table.assign(formula=raw_table["model"].map(lambda m: fitted_as[m][0]) if len(raw_table) else None,
+                 n_obs=raw_table["model"].map(lambda m: fitted_as[m][1]) if len(raw_table) else None
+                 ).to_csv(layout.models / "coefficients_raw.csv", index=False)
 std_table.to_csv(layout.models / "coefficients_standardised.csv", index=False)
 columns = ["model", "outcome", "term", "estimate", "std_error", "df", "t_stat", "p_value", "conf_low", "conf_high"]
 display(Markdown("**Raw coefficients (the declared scale)**"))
@@ -398,6 +409,7 @@ du_gu.counting_check().round(2)
 # %%
 recovery = pd.DataFrame()
 recovery_tables = {}
+latent_results = []
 if truth is None:
     display(Markdown("No `raw/truth.json`: real data, nothing planted to recover."))
 else:
@@ -474,9 +486,19 @@ else:
 # * **naive**: the slope as fitted, with lme4's interval;
 # * **regression calibration (RC)**: the naive slope divided by b, the slope of E[true | predicted]
 #   on the labelled pairs (refitting on the calibrated predictor gives exactly this);
-# * **SIMEX**: the model's own lme4 formula refitted with extra noise of λ times the measured
+# * **SIMEX**: the model's own formula refitted with extra noise of λ times the measured
 #   error variance, the slopes extrapolated back to no error (λ = −1); in Model 5 the noise is
 #   added per post and shared by its comments.
+#
+# By default (`simex_refit = "gls"`) each SIMEX refit keeps the variance components of the naive
+# REML fit and re-estimates the fixed effects by generalised least squares. With no added noise
+# that is exactly lme4's estimate. With noise it skips re-estimating the variances, which moves
+# the slope far less than the refit-to-refit noise does. The check under the table compares
+# both routes on this run's Models 1–4. One factorisation then serves every refit, so a refit
+# costs a small fraction of a full lme4 refit, and 50 refits per λ are affordable. Full
+# lme4 refits (`simex_refit = "lme4"`, 5 per λ unless `simex_reps` says otherwise) remain
+# available; a model with random slopes on sentiment always takes them, because the noise then
+# enters the random-effects design too.
 #
 # Both corrected intervals are bootstrap percentiles that re-estimate the calibration on
 # resamples of the labelled pairs, so they include the sentiment model's error as well as the
@@ -507,10 +529,19 @@ if correction_note is None:
         pairs_source = "chapter 02 test split"
     correction_calibration = Calibration.fit(pairs["score"], pairs["prediction"])
     started = time.perf_counter()
+    simex_curves = {}
     correction_table = correct_models(results, correction_calibration, planted=planted_slopes(truth),
-                                      lambdas=as_floats(simex_lambdas), n_rep=int(simex_reps),
-                                      n_boot=int(n_boot), seed=seed)
-    correction_table.to_csv(layout.models / "measurement_error_corrections.csv", index=False)
+                                      lambdas=as_floats(simex_lambdas), n_rep=int(simex_reps) or None,
+                                      n_boot=int(n_boot), seed=seed, refit=simex_refit, curves=simex_curves)
+    correction_seconds = time.perf_counter() - started
+    # chapter 06 reuses these three tables instead of refitting the same models (CHAPTER03_FILES)
+    correction_table.to_csv(layout.models / CHAPTER03_FILES["table"], index=False)
+    simex_refits_table(simex_curves).to_csv(layout.models / CHAPTER03_FILES["refits"], index=False)
+    latent_path = layout.models / CHAPTER03_FILES["latent"]
+    if latent_results:
+        latent_rows(latent_results, planted_slopes(truth)).to_csv(latent_path, index=False)
+    elif latent_path.exists():
+        latent_path.unlink()
     cal = correction_calibration
     display(Markdown(
         f"**Labelled pairs:** {cal.n} ({pairs_source}"
@@ -518,10 +549,30 @@ if correction_note is None:
            if sentiment_source == "simulated" else "")
         + f"). Measured: R² {cal.r2:.2f}, E[true | predicted] slope b {cal.rc_slope:.2f}, classical slope d "
         f"{cal.cl_slope:.2f}, error variance {cal.error_var:.3f}. Corrections computed in "
-        f"{time.perf_counter() - started:.0f} s ({int(simex_reps)} SIMEX refits per λ, {int(n_boot)} bootstrap draws)."))
+        f"{correction_seconds:.1f} s (SIMEX refits `{simex_refit}`, "
+        + (f"{int(simex_reps)}" if int(simex_reps) else "the default number of")
+        + f" refits per λ, as the SIMEX notes say; {int(n_boot)} bootstrap draws)."))
     shown = [c for c in ["model", "outcome", "method", "estimate", "conf_low", "conf_high", "planted", "covered",
                          "std_estimate", "notes"] if c in correction_table]
     display(correction_table[shown])
+    if simex_refit == "gls":
+        checked = []
+        for k, res in enumerate(results):
+            if res.fit is None or res.spec.level != "post" or res.spec.slopes:
+                continue
+            check = compare_refits(res.frame, res.fit.variance_components, cal.error_var,
+                                   lam=max(as_floats(simex_lambdas)), rng=np.random.default_rng(seed + 100 + k))
+            checked.append({"model": res.spec.name, **check})
+        if checked:
+            check_table = pd.DataFrame(checked)
+            display(Markdown(
+                f"**GLS against full lme4 refits** on the same {int(check_table['draws'].iloc[0])} noise draws at "
+                f"λ = {max(as_floats(simex_lambdas)):g} ({', '.join(check_table['model'])}; Model 5 is left out "
+                "because one full refit of it takes seconds): per model, the largest slope difference is at most "
+                f"{(check_table['max_abs_diff'] / check_table['sd_between_draws']).max():.1%} of the SD of the "
+                "slopes between draws, and the mean difference at most "
+                f"{(check_table['mean_diff'].abs() / check_table['mean_full'].abs()).max():.1%} of the mean slope."))
+            display(check_table.round(5))
 else:
     display(Markdown(f"**No measurement-error correction in this run:** {correction_note}."))
 
@@ -577,7 +628,13 @@ if correction_path.exists():
             + "; ".join(f"**{METHOD_NAMES.get(m, m)}** {100 * v['rate']:.1f} % ({v['covered']} of {v['compared']}, Clopper–Pearson "
                         f"{100 * v['low']:.1f}–{100 * v['high']:.1f} %)" for m, v in methods.items() if v["compared"])
             + "." + (f" Table from `{correction_coverage_results}`, swept on {provenance.get('date', '?')} "
-                     f"({provenance.get('machine', '?')})." if provenance else "")))
+                     f"({provenance.get('machine', '?')})." if provenance else "")
+            # the SIMEX route of the sweep's runs: a table swept before simex_refit existed used full lme4 refits
+            + (" Its SIMEX refits were "
+               + ("full lme4 refits (the table predates the GLS refit this chapter now uses by default; re-run the "
+                  "sweep to check that route)" if "param.03.simex_refit" not in swept
+                  else "`" + "`, `".join(sorted(swept["param.03.simex_refit"].dropna().astype(str).unique())) + "`")
+               + ".")))
         display(correction_coverage.round(3))
     else:
         display(Markdown(f"`{correction_coverage_results}` holds no measurement-error results."))

@@ -62,9 +62,11 @@ sections = "measurement,power,curve"  # which parts to run; a sweep can run one 
 alpha = 0.05
 min_groups = 5
 # measurement error
-n_boot = 2000  # bootstrap draws of each corrected interval
+n_boot = 2000  # bootstrap draws of each corrected interval (with measurement_source refit)
 simex_lambdas = "0.5,1,1.5,2"  # multiples of the measured error variance added by SIMEX
-simex_reps = 10  # refits per lambda (lme4)
+simex_reps = 0  # refits per lambda with measurement_source refit (0: 50 with the GLS refit, 5 with lme4 refits)
+simex_refit = "gls"  # gls: variance components held at the naive REML fit; lme4: full REML refits
+measurement_source = "auto"  # auto: chapter 03's corrections of this run folder when they match it, else refit; chapter03; refit
 coverage_seeds = 20  # simulated data sets for the coverage check (at least 20)
 coverage_calibration_n = 0  # labelled pairs per simulated calibration set (0: as many as the test split of this run)
 # power
@@ -86,7 +88,7 @@ curve_slopes = "none,all"
 curve_min_post_lengths = "100,150,200"
 curve_min_comment_lengths = "30,50"
 curve_families = "lmm,nb_mixed,nb_fixed"
-curve_max_specs = 0  # per outcome, sampled at random, the specification of the study always kept (0: 8 below scale 0.5, else 40; -1: all)
+curve_max_specs = 0  # per outcome, sampled at random, the specification of the study always kept (0: 8 below scale 0.5, else 4 per post-level model and the study's own for Model 5; 40: the former full-scale curve; -1: all)
 curve_sweep = ""  # folder of a finished specification-curve sweep to add its runs
 curve_map_counting = "full,fractional"  # co-occurrence counting of the maps
 curve_map_top_n = "50,100,150"  # terms per map
@@ -125,7 +127,15 @@ from helpers.book.run_folder import RunLayout
 from helpers.engagement import measurement_error as me
 from helpers.engagement import power as pw
 from helpers.engagement import specification_curve as sc
-from helpers.engagement.corrections import correction_figure, planted_slopes
+from helpers.engagement.corrections import (
+    CHAPTER03_FILES,
+    correct_models,
+    correction_figure,
+    curves_from_table,
+    latent_rows,
+    planted_slopes,
+    read_chapter03_corrections,
+)
 from helpers.engagement.data import load_comments, load_posts, study_model_specs
 from helpers.engagement.lmer import fit_models, require_r
 from helpers.engagement.recovery import read_truth
@@ -227,17 +237,27 @@ if do_measurement:
 # %% [markdown]
 # ### Naive and corrected estimates
 #
-# Models 1–5 are fitted as in chapter 03 with lme4 (random intercepts only, so that the
-# corrections apply to one fixed structure). The sentiment coefficient is then
+# Chapter 03 already fits Models 1–5 on chapter 02's scores and corrects their sentiment slope
+# with the same labelled pairs and the same code (`helpers.engagement.corrections`). By default
+# (`measurement_source = "auto"`) this chapter reads those results from the run folder instead
+# of fitting the same models again. It does so only when chapter 03 ran on the estimated
+# sentiment, with this run's labelled pairs and the same numbers of posts and comments; otherwise
+# it refits here, and the line under the table says which happened. Chapter 03's models carry the
+# random slopes its selection kept (listed under the table), and its bootstrap uses its own
+# `n_boot`. With `measurement_source = "refit"` this chapter fits Models 1–5 itself with lme4,
+# random intercepts only, so that the corrections apply to one fixed structure, with this
+# chapter's `n_boot` and `simex_reps`. Either way the sentiment coefficient is then
 #
 # * **naive**: as fitted on the predicted sentiment;
 # * **regression calibration**: the naive slope divided by b. Refitting on a + bW gives exactly
 #   this, because an affine map of one predictor changes only its own coefficient. In Model 5
 #   the outcome is a prediction too, so the slope is also divided by the comment scale's d;
-# * **SIMEX**: lme4 refits with extra noise of variance λσ²_U for each λ, repeated with fresh
+# * **SIMEX**: refits with extra noise of variance λσ²_U for each λ, repeated with fresh
 #   noise. The curve of mean slopes is extrapolated back to λ = −1 with the rational form
 #   b / (c + v), which is exact for a linear model with classical error. In Model 5 the noise
-#   is added per post, shared by all of that post's comments.
+#   is added per post, shared by all of that post's comments. By default a refit keeps the naive
+#   fit's variance components and re-estimates the fixed effects by GLS (chapter 03 explains
+#   this and compares it with full lme4 refits); `simex_refit = "lme4"` refits everything.
 #
 # Both intervals are bootstrap percentiles. Each draw re-estimates the calibration on a
 # resample of the test split and combines it with a draw of the naive slope from its sampling
@@ -245,63 +265,58 @@ if do_measurement:
 # plants on and the one compared with the planted value; standardised β (using the latent SDs
 # the measurement model implies) are listed too. On a synthetic run, the same models fitted on
 # the *planted* sentiment, and the planted effects themselves, are shown beside them. Chapter 03
-# shows the same comparison with each model's selected random slopes, and its coverage over 20
-# seeds of the whole pipeline.
+# also shows the coverage of these intervals over 20 seeds of the whole pipeline.
 
 # %%
 correction_table = pd.DataFrame()
 simex_curves = {}
+measurement_from = ""
 if do_measurement:
-    require_r(("lme4", "lmerTest"))
+    if measurement_source not in ("auto", "chapter03", "refit"):
+        raise ValueError(f"measurement_source must be auto, chapter03 or refit, not {measurement_source!r}")
     comments_est = load_comments(layout.root, sentiment="estimated")
-    specs = study_model_specs()
-    fits = fit_models(specs, posts_est, comments_est, engine="lmerTest", min_groups=min_groups)
-    lambdas = as_list(simex_lambdas, float)
     planted = planted_slopes(truth) or {}
-    rows = []
-    for i, res in enumerate(fits):
-        base = {"model": res.spec.name, "outcome": res.spec.outcome}
-        if res.fit is None:
-            rows.append({**base, "method": "not fitted", "notes": res.error})
-            continue
-        c = res.fit.coef("post_sentiment")
-        sx, sy = res.frame.scales["post_sentiment"][1], res.frame.scales[res.spec.response][1]
-        naive = me.NaiveFit(float(c["estimate"]), float(c["std_error"]), float(c["df"]), sx ** 2, sy ** 2)
-        out_cal = calibration if res.spec.level == "comment" else None
-        n_units, expand = (me.post_expander(res.frame.data["note_id"]) if res.spec.level == "comment"
-                           else (len(res.frame.data), None))
-        curve = me.simex_curve(me.lmer_refit(res.frame), naive, n_units, calibration.error_var, lambdas=lambdas,
-                               n_rep=simex_reps, rng=np.random.default_rng(seed + i), expand=expand)
-        simex_curves[res.spec.name] = (curve, naive)
-        estimates = [me.naive_interval(naive),
-                     me.regression_calibration(naive, calibration, outcome_calibration=out_cal, n_boot=n_boot,
-                                               seed=seed + i),
-                     me.simex(curve, naive, calibration, outcome_calibration=out_cal, n_boot=n_boot, seed=seed + i)]
-        for est in estimates:
-            rows.append({**base, **est.row()})
-        if synthetic:
-            target = planted.get(res.spec.outcome, np.nan)
-            for row in rows[-3:]:
-                row["planted"] = target
+    table03 = refits03 = latent03 = None
+    if measurement_source != "refit":
+        table03, refits03, latent03, why = read_chapter03_corrections(
+            layout.root, calibration, n_posts=len(posts_est), n_comments=len(comments_est))
+        if table03 is None and measurement_source == "chapter03":
+            raise ValueError(f"measurement_source = 'chapter03', but {why}: run chapter 03 first, or use 'auto'")
+    if table03 is not None:
+        rows = table03.drop(columns=["covered"], errors="ignore")
+        simex_curves = curves_from_table(refits03)
+        info03 = json.loads((layout.results / "03_engagement_models.json").read_text())
+        kept = {m: s for m, s in (info03.get("random_slopes_kept") or {}).items() if s}
+        measurement_from = (f"Read from chapter 03 of this run folder (`models/{CHAPTER03_FILES['table']}`, its "
+                            "SIMEX refits and, on a synthetic run, its fits on the planted sentiment); random "
+                            "slopes in those models: "
+                            + ("; ".join(f"{m}: {', '.join(s)}" for m, s in kept.items()) if kept else "none")
+                            + ". Refit them here with `measurement_source = \"refit\"`.")
+    else:
+        require_r(("lme4", "lmerTest"))
+        fits = fit_models(study_model_specs(), posts_est, comments_est, engine="lmerTest", min_groups=min_groups)
+        rows = correct_models(fits, calibration, planted=planted or None, lambdas=as_list(simex_lambdas, float),
+                              n_rep=int(simex_reps) or None, n_boot=int(n_boot), seed=seed, refit=simex_refit,
+                              curves=simex_curves).drop(columns=["covered"], errors="ignore")
+        measurement_from = ("Fitted here (random intercepts only"
+                            + (f"; chapter 03's results not reused: {why}" if measurement_source == "auto" else "")
+                            + ").")
     if synthetic:
-        latent_posts = load_posts(layout.root, sentiment="latent")
-        latent_comments = load_comments(layout.root, sentiment="latent")
-        for res in fit_models(specs, latent_posts, latent_comments, engine="lmerTest", min_groups=min_groups):
-            if res.fit is None:
-                continue
-            s = res.standardised.set_index("term").loc["post_sentiment"]
-            c = res.fit.coef("post_sentiment")
-            rows.append({"model": res.spec.name, "outcome": res.spec.outcome, "method": "latent (planted sentiment)",
-                         "estimate": c["estimate"], "conf_low": c["conf_low"], "conf_high": c["conf_high"],
-                         "std_estimate": s["estimate"], "std_conf_low": s["conf_low"], "std_conf_high": s["conf_high"],
-                         "planted": planted.get(res.spec.outcome, np.nan), "notes": ""})
-    correction_table = pd.DataFrame(rows)
+        rows["planted"] = rows["outcome"].map(planted)
+        if latent03 is None:
+            require_r(("lme4", "lmerTest"))
+            latent03 = latent_rows(fit_models(study_model_specs(), load_posts(layout.root, sentiment="latent"),
+                                              load_comments(layout.root, sentiment="latent"), engine="lmerTest",
+                                              min_groups=min_groups), planted)
+        rows = pd.concat([rows, latent03], ignore_index=True)
+    correction_table = rows.reset_index(drop=True)
     if "planted" in correction_table:
         correction_table["covers_planted"] = ((correction_table["conf_low"] <= correction_table["planted"])
                                               & (correction_table["planted"] <= correction_table["conf_high"]))
-    correction_table.to_csv(layout.models / "measurement_error_corrections.csv", index=False)
+    correction_table.to_csv(layout.models / "inference_measurement_error.csv", index=False)
     cols = [c for c in ["model", "outcome", "method", "estimate", "conf_low", "conf_high", "planted",
                         "covers_planted", "std_estimate", "notes"] if c in correction_table]
+    display(Markdown(measurement_from))
     display(correction_table[cols])
 
 # %%
@@ -453,6 +468,22 @@ if not power_table.empty:
 # * the model family: the log-linear mixed model, a mixed negative binomial (glmmTMB), or a
 #   fixed-effects NB2.
 #
+# **What runs by default.** Below scale 0.5 this run fits a random sample of 8 specifications
+# per outcome. At scale 0.5 and above it fits 4 per post-level model (Models 1–4, quick fits
+# on a few hundred posts) and, for Model 5, only the study's own specification. Chapter 03 has
+# already fitted that one on the same rows; its fit is read from the run folder when it matches
+# (the line under the table counts such reused fits). An lme4 fit of
+# Model 5 on every comment is slow, much slower with random slopes, and the 40 specifications per
+# outcome this chapter used to fit at full scale spent nearly all their time on Model 5. The
+# line under the table gives the time this run took. The study's own specification is always
+# among those fitted.
+#
+# The larger curve of this run folder is one parameter away:
+#
+# ```bash
+# .venv/bin/python -m helpers run --only 06_inference_robustness -p curve_max_specs 40   # or -1: every specification
+# ```
+#
 # Looser length filters need chapter 01 re-run. The specification-curve sweep does that, and
 # its runs are added to this run's own specifications (`curve_sweep`): `python -m helpers book`
 # first runs `data/sweeps/specification_curve_small.yml` (scale 0.05, chapter 01 at two length
@@ -474,7 +505,7 @@ if not power_table.empty:
 curve_table = pd.DataFrame()
 curve_summary = pd.DataFrame()
 if "curve" in parts:
-    require_r(("lme4", "lmerTest", "glmmTMB"))
+    require_r(("lme4", "lmerTest", "glmmTMB"), pymer4=False)  # the curve fits lme4 directly, not through pymer4
     flow = json.loads((layout.clean / "flow.json").read_text()) if (layout.clean / "flow.json").exists() else {}
     cleaned = flow.get("parameters", {})
     data = sc.SpecData({}, {}, int(cleaned.get("min_post_length", 100)), int(cleaned.get("min_comment_length", 30)))
@@ -502,18 +533,30 @@ if "curve" in parts:
                "covariate_transform": as_list(curve_covariate_transforms), "random_slopes": as_list(curve_slopes),
                "min_post_length": lengths, "min_comment_length": comment_lengths, "family": as_list(curve_families)}
     all_specs = sc.enumerate_specifications(as_list(curve_outcomes), options, synthetic=synthetic)
-    max_specs = None if int(curve_max_specs) < 0 else (int(curve_max_specs) or (8 if scale < 0.5 else 40))
+    max_specs = (None if int(curve_max_specs) < 0 else
+                 (int(curve_max_specs) or sc.default_sample_sizes(scale, as_list(curve_outcomes))))
     specs = sc.sample_specifications(all_specs, max_specs, seed=seed)
     started = time.perf_counter()
-    curve_table = sc.run_curve(specs, data, min_groups=min_groups, alpha=alpha)
+    reused_fits = (sc.chapter03_fits(layout.root, n_posts=len(data.posts["estimated"]),
+                                     n_comments=len(data.comments["estimated"]))
+                   if "estimated" in data.posts and data.comments.get("estimated") is not None else {})
+    curve_table = sc.run_curve(specs, data, min_groups=min_groups, alpha=alpha, reuse=reused_fits)
     curve_table["cleaning_min_post_length"] = data.cleaned_min_post_length
     curve_table["cleaning_min_comment_length"] = data.cleaned_min_comment_length
     curve_table.to_csv(layout.models / "specification_curve.csv", index=False)
     display(Markdown(
         f"{len(specs)} of {len(all_specs)} specifications fitted"
-        + (f" (a random sample of at most {max_specs} per outcome, the study's own always included)" if max_specs else "")
+        + ((f" (a random sample of at most {max_specs} per outcome, the study's own always included)"
+            if isinstance(max_specs, int) else
+            " (the default sample: at most " + ", ".join(f"{v} for {k}" for k, v in max_specs.items())
+            + ", the study's own always included; `curve_max_specs = 40` fits the 40 per outcome this chapter "
+            "used to fit at full scale, `-1` all of them)") if max_specs else "")
         + f" in {time.perf_counter() - started:.0f} s; {int((curve_table['status'] != 'ok').sum())} could not be "
-        "fitted (listed below)."))
+        "fitted (listed below)."
+        + (f" {int(curve_table['messages'].str.contains('reused', na=False).sum())} of them, the study's own "
+           "specification on the estimated sentiment, are chapter 03's fits of the same models and rows, read from "
+           "this run folder rather than fitted again." if curve_table["messages"].str.contains("reused", na=False).any()
+           else "")))
     if curve_sweep:
         try:
             swept = sc.load_curve_sweep(curve_sweep)

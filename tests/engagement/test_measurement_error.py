@@ -187,3 +187,20 @@ def test_lmer_refit_without_noise_reproduces_lme4():
     assert se == pytest.approx([fit.coef("post_sentiment")["std_error"]] * 2, rel=1e-4)
     est_noisy, _ = lmer_refit(frame)(np.random.default_rng(0).normal(0, 1.0, (len(data), 3)))
     assert np.all(np.abs(est_noisy) < abs(fit.coef("post_sentiment")["estimate"]))  # more error, more attenuation
+
+
+@pytest.mark.parametrize("clustered", [True, False])
+def test_vectorised_ols_refits_equal_statsmodels_fit_by_fit(clustered):
+    import statsmodels.api as sm
+
+    d = _draw(8, n=300, n_groups=40)
+    cluster = d["groups"] if clustered else None
+    naive, refit = ols_refit(d["y"], d["w"], d["z"], cluster=cluster)
+    noise = np.random.default_rng(9).normal(0, 0.5, (len(d["y"]), 7))
+    est, se = refit(noise)
+    kwargs = {"cov_type": "cluster", "cov_kwds": {"groups": cluster}} if clustered else {}
+    fits = [sm.OLS(d["y"], sm.add_constant(np.column_stack([d["w"] + noise[:, k], d["z"]]), has_constant="add"))
+            .fit(**kwargs) for k in range(noise.shape[1])]
+    assert est == pytest.approx([f.params[1] for f in fits], rel=1e-10)
+    assert se == pytest.approx([f.bse[1] for f in fits], rel=1e-10)
+    assert refit(np.zeros((len(d["y"]), 1)))[0][0] == pytest.approx(naive.estimate, rel=1e-10)

@@ -227,3 +227,20 @@ def test_power_sweep_specs_name_parameters_the_chapters_declare(name):
     spec = parse_spec(project_root() / "data" / "sweeps" / f"{name}.yml")
     assert spec.steps[-1] == "06_inference_robustness"
     assert all(run["parameters"]["06.sections"] == "power" for run in spec.runs)
+
+
+def test_cluster_ols_equals_statsmodels_clustered_ols():
+    import statsmodels.api as sm
+
+    from helpers.engagement.power import cluster_ols
+
+    rng = np.random.default_rng(4)
+    n = 400
+    groups = rng.integers(0, 60, n)
+    x = np.column_stack([np.ones(n), rng.standard_normal((n, 3))])
+    y = x @ [0.5, -0.3, 0.0, 0.2] + rng.normal(0, 0.5, 60)[groups] + rng.standard_normal(n)
+    beta, se, p = cluster_ols(x, y, groups)
+    ref = sm.OLS(y, x).fit(cov_type="cluster", cov_kwds={"groups": groups})
+    assert beta == pytest.approx(ref.params, rel=1e-10)
+    assert se == pytest.approx(ref.bse, rel=1e-10)
+    assert p == pytest.approx(ref.pvalues, rel=1e-8)

@@ -10,14 +10,18 @@ import pytest
 
 from helpers.engagement.measurement_error import Calibration
 from helpers.engagement.specification_curve import (
+    DEFAULT_FULL_SCALE_SPECS,
     NOT_APPLICABLE,
+    REFERENCE,
     SpecData,
     Specification,
     SpecificationError,
     _code_sentiment,
+    chapter03_fits,
     corrected_sources,
     covariate_transforms,
     curve_figure,
+    default_sample_sizes,
     enumerate_specifications,
     load_curve_sweep,
     matches_paper,
@@ -198,3 +202,75 @@ def test_curve_sweep_specs_name_parameters_the_chapters_declare(name):
     spec = parse_spec(project_root() / "data" / "sweeps" / f"{name}.yml")
     assert spec.steps[0] == "01_data_cleaning" and spec.steps[-1] == "06_inference_robustness"
     assert len({run["parameters"]["01.min_post_length"] for run in spec.runs}) >= 2
+
+
+def test_sample_sizes_per_outcome_keep_the_reference_and_default_small_at_full_scale():
+    outcomes = ["likes", "comment_sentiment"]
+    specs = enumerate_specifications(outcomes)
+    sizes = default_sample_sizes(1.0, outcomes)
+    assert sizes == {"likes": DEFAULT_FULL_SCALE_SPECS["likes"], "comment_sentiment": 1}
+    assert default_sample_sizes(0.1, outcomes) == {"likes": 8, "comment_sentiment": 8}
+    picked = sample_specifications(specs, sizes, seed=3)
+    by_outcome = pd.Series([s.outcome for s in picked]).value_counts()
+    assert by_outcome["likes"] == sizes["likes"] and by_outcome["comment_sentiment"] == 1
+    assert all(s.is_reference() for s in picked if s.outcome == "comment_sentiment")
+    assert sum(s.is_reference() for s in picked) == 2
+    # an outcome missing from the mapping is not sampled down; one number still applies to all
+    assert len(sample_specifications(specs, {"likes": 2}, seed=3)) == 2 + sum(
+        s.outcome == "comment_sentiment" for s in specs)
+    assert len(sample_specifications(specs, 3, seed=3)) == 6
+
+
+def _write_chapter03(root, results, n_posts, n_comments, source="estimated"):
+    from helpers.engagement.lmer import coefficient_table
+
+    (root / "models").mkdir(exist_ok=True)
+    (root / "results").mkdir(exist_ok=True)
+    raw = coefficient_table(results, "raw")
+    fitted_as = {r.spec.name: (r.spec.formula(), r.fit.n_obs) for r in results}
+    raw.assign(formula=raw["model"].map(lambda m: fitted_as[m][0]), n_obs=raw["model"].map(lambda m: fitted_as[m][1])
+               ).to_csv(root / "models" / "coefficients_raw.csv", index=False)
+    (root / "results" / "03_engagement_models.json").write_text(json.dumps(
+        {"sentiment_source": source, "n_posts": n_posts, "n_comments": n_comments}))
+
+
+@pytest.mark.r
+def test_reusing_chapter03_fits_gives_the_rows_a_fresh_fit_gives(spec_data, tmp_path):
+    require_r_or_skip(("lme4", "lmerTest"))
+    from helpers.engagement.data import study_model_specs
+    from helpers.engagement.lmer import fit_models
+
+    posts, comments = spec_data.posts["estimated"], spec_data.comments["estimated"]
+    results = fit_models(study_model_specs(outcomes=("likes",)), posts, comments)
+    _write_chapter03(tmp_path, results, len(posts), len(comments))
+    reuse = chapter03_fits(tmp_path, n_posts=len(posts), n_comments=len(comments))
+    assert len(reuse) == 2
+    specs = [Specification(o, **REFERENCE) for o in ("likes", "comment_sentiment")]
+    specs.append(Specification("likes", **{**REFERENCE, "sentiment_coding": "terciles"}))
+    fresh = run_curve(specs, spec_data)
+    reused = run_curve(specs, spec_data, reuse=reuse)
+    assert reused["messages"].str.contains("reused").tolist() == [True, True, False]
+    numeric = ["estimate", "std_error", "p_value", "std_estimate", "std_conf_low", "std_conf_high", "n_obs"]
+    assert reused[numeric].to_numpy() == pytest.approx(fresh[numeric].to_numpy(), rel=1e-6)
+    # chapter 03 on other data, or on another sentiment, is not reused
+    assert chapter03_fits(tmp_path, n_posts=len(posts) + 1, n_comments=len(comments)) == {}
+    _write_chapter03(tmp_path, results, len(posts), len(comments), source="latent")
+    assert chapter03_fits(tmp_path, n_posts=len(posts), n_comments=len(comments)) == {}
+
+
+@pytest.mark.r
+def test_the_curves_lean_lmer_fit_equals_the_chapters_fit(spec_data):
+    require_r_or_skip(("lme4", "lmerTest"))
+    from helpers.engagement.data import build_frame, study_model_specs
+    from helpers.engagement.lmer import fit_lmer
+    from helpers.engagement.specification_curve import _lean_lmer
+
+    posts, comments = spec_data.posts["estimated"], spec_data.comments["estimated"]
+    for spec in study_model_specs(outcomes=("likes",)):
+        frame = build_frame(spec, posts, comments if spec.level == "comment" else None)
+        row, _, singular = _lean_lmer(frame)
+        fit = fit_lmer(frame, engine="lmerTest", full=False)
+        c = fit.coef("post_sentiment")
+        assert [row[k] for k in ("estimate", "std_error", "df", "p_value")] == pytest.approx(
+            [c["estimate"], c["std_error"], c["df"], c["p_value"]], rel=1e-10)
+        assert singular == fit.singular

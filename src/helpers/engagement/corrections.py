@@ -25,6 +25,7 @@ Only the sentiment coefficient is corrected; the covariates' coefficients are le
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -104,18 +105,28 @@ def naive_fit(res: ModelResult) -> me.NaiveFit:
     return me.NaiveFit(float(c["estimate"]), float(c["std_error"]), float(c["df"]), sx ** 2, sy ** 2)
 
 
+#: SIMEX refits per λ when the caller leaves it open: GLS refits share one factorisation and cost little,
+#: so 50 keep the Monte-Carlo error of the mean slopes small; a full lme4 refit of Model 5 costs
+#: seconds, so that route keeps the 5 it always had.
+DEFAULT_REPS: dict[str, int] = {"gls": 50, "lme4": 5}
+
+
 def correct_models(results: Sequence[ModelResult], calibration: me.Calibration, *,
                    planted: dict[str, float] | None = None, lambdas: Sequence[float] = me.DEFAULT_LAMBDAS,
-                   n_rep: int = 10, n_boot: int = 1000, seed: int = 0) -> pd.DataFrame:
+                   n_rep: int | None = None, n_boot: int = 1000, seed: int = 0, refit: str = "gls",
+                   curves: dict[str, tuple[me.SimexCurve, me.NaiveFit]] | None = None) -> pd.DataFrame:
     """Naive, regression-calibrated and SIMEX sentiment slopes of every fitted model.
 
     One row per (model, method): raw estimate and 95 % interval (per unit of the true sentiment,
     on the outcome's true scale), the standardised ones, and — when ``planted`` (outcome → the
     planted raw slope) is given — whether the interval covers it.  SIMEX refits the model's own
-    lme4 formula (random slopes included) with added error; in Model 5 the noise is drawn per
-    post, shared by its comments, and the comment outcome's calibration is the same as the
-    predictor's (one sentiment model scores both).  A model that was not fitted gets one row
-    saying why.
+    formula with added error (``refit``: ``gls`` holds the variance components at the naive
+    REML fit, :func:`helpers.engagement.measurement_error.gls_refit`; ``lme4`` refits them too;
+    a model with random slopes on sentiment always takes lme4).  ``n_rep`` refits per λ (None:
+    :data:`DEFAULT_REPS` of the route taken).  In Model 5 the noise is drawn per post, shared by
+    its comments, and the comment outcome's calibration is the same as the predictor's (one
+    sentiment model scores both).  A model that was not fitted gets one row saying why.  Pass a
+    dict as ``curves`` to receive each model's SIMEX curve and naive fit (model name → both).
     """
     rows: list[dict[str, Any]] = []
     for i, res in enumerate(results):
@@ -129,13 +140,19 @@ def correct_models(results: Sequence[ModelResult], calibration: me.Calibration, 
         n_units, expand = (me.post_expander(res.frame.data["note_id"]) if comment_level
                            else (len(res.frame.data), None))
         rng = np.random.default_rng(seed + i)
-        curve = me.simex_curve(me.lmer_refit(res.frame), naive, n_units, calibration.error_var,
-                               lambdas=lambdas, n_rep=n_rep, rng=rng, expand=expand)
+        refitter, route = me.model_refit(res.frame, res.fit.variance_components, refit)
+        reps = int(n_rep) if n_rep else DEFAULT_REPS["gls" if route == "gls" else "lme4"]
+        curve = me.simex_curve(refitter, naive, n_units, calibration.error_var,
+                               lambdas=lambdas, n_rep=reps, rng=rng, expand=expand)
+        if curves is not None:
+            curves[res.spec.name] = (curve, naive)
+        simex_est = me.simex(curve, naive, calibration, outcome_calibration=out_cal, n_boot=n_boot, seed=seed + i)
+        simex_est.notes.append(f"{reps} refits per λ ({route}); Monte-Carlo SE of the mean slopes ≤ "
+                               f"{curve.max_mc_se():.2g}")
         estimates = [me.naive_interval(naive),
                      me.regression_calibration(naive, calibration, outcome_calibration=out_cal,
                                                n_boot=n_boot, seed=seed + i),
-                     me.simex(curve, naive, calibration, outcome_calibration=out_cal, n_boot=n_boot,
-                              seed=seed + i)]
+                     simex_est]
         for est in estimates:
             row = {**base, **est.row()}
             if planted is not None and res.spec.outcome in planted:
@@ -145,6 +162,92 @@ def correct_models(results: Sequence[ModelResult], calibration: me.Calibration, 
                                   if np.isfinite(est.conf_low) and np.isfinite(est.conf_high) else None)
             rows.append(row)
     return pd.DataFrame(rows)
+
+
+def simex_refits_table(curves: dict[str, tuple[me.SimexCurve, me.NaiveFit]]) -> pd.DataFrame:
+    """Every SIMEX refit of every model, with the naive fit it started from (for chapter 06)."""
+    frames = []
+    for model, (curve, naive) in curves.items():
+        frames.append(curve.estimates.assign(model=model, naive_estimate=naive.estimate,
+                                             naive_std_error=naive.std_error, naive_df=naive.df,
+                                             naive_w_var=naive.w_var, naive_y_var=naive.y_var))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def curves_from_table(table: pd.DataFrame) -> dict[str, tuple[me.SimexCurve, me.NaiveFit]]:
+    """The inverse of :func:`simex_refits_table`: model name → (SIMEX curve, naive fit)."""
+    out = {}
+    for model, group in table.groupby("model", sort=False):
+        first = group.iloc[0]
+        naive = me.NaiveFit(float(first["naive_estimate"]), float(first["naive_std_error"]), float(first["naive_df"]),
+                            float(first["naive_w_var"]), float(first["naive_y_var"]))
+        estimates = group[["lambda", "rep", "estimate", "std_error", "added_variance"]].reset_index(drop=True)
+        out[str(model)] = (me.SimexCurve.from_estimates(estimates, naive), naive)
+    return out
+
+
+LATENT_METHOD = "latent (planted sentiment)"
+
+
+def latent_rows(latent_results: Sequence[ModelResult], planted: dict[str, float] | None) -> pd.DataFrame:
+    """The sentiment slope of each model fitted on the planted sentiment, as rows of the table.
+
+    Raw and standardised estimate with lme4's 95 % interval (no correction: the planted score
+    has no prediction error), beside the planted slope.
+    """
+    rows = []
+    for res in latent_results:
+        if res.fit is None or res.standardised is None:
+            continue
+        s = res.standardised.set_index("term").loc[PREDICTOR]
+        c = res.fit.coef(PREDICTOR)
+        rows.append({"model": res.spec.name, "outcome": res.spec.outcome, "method": LATENT_METHOD,
+                     "estimate": float(c["estimate"]), "conf_low": float(c["conf_low"]),
+                     "conf_high": float(c["conf_high"]), "std_estimate": float(s["estimate"]),
+                     "std_conf_low": float(s["conf_low"]), "std_conf_high": float(s["conf_high"]),
+                     "planted": (planted or {}).get(res.spec.outcome, np.nan), "notes": ""})
+    return pd.DataFrame(rows)
+
+
+#: Files chapter 03 writes under ``models/`` for chapter 06 to reuse.
+CHAPTER03_FILES = {"table": "measurement_error_corrections.csv", "refits": "simex_refits.csv",
+                   "latent": "latent_post_sentiment.csv"}
+
+
+def read_chapter03_corrections(run_dir: Any, calibration: me.Calibration, *, n_posts: int, n_comments: int
+                               ) -> tuple[pd.DataFrame | None, pd.DataFrame | None, pd.DataFrame | None, str]:
+    """Chapter 03's naive and corrected slopes from a run folder, if they belong to this run.
+
+    Returns (table, refits, latent rows, reason).  The table is None — and the reason says why —
+    unless chapter 03 ran on chapter 02's estimated sentiment, with the same labelled pairs (same
+    size and calibration, to 1e-9) and the same numbers of posts and comments as the data the
+    caller loaded: a chapter 03 older than a re-run of chapter 01 or 02 is not reused.
+    """
+    from pathlib import Path
+
+    root = Path(run_dir)
+    path = root / "results" / "03_engagement_models.json"
+    if not path.exists():
+        return None, None, None, "chapter 03 has not been run in this folder"
+    info = json.loads(path.read_text())
+    if info.get("sentiment_source") != "estimated":
+        return None, None, None, (f"chapter 03 used the {info.get('sentiment_source')!r} sentiment, not chapter "
+                                  "02's estimated scores")
+    cal = info.get("measurement_error_calibration") or {}
+    ours = {"n_pairs": calibration.n, "rc_slope_b": calibration.rc_slope, "classical_slope_d": calibration.cl_slope,
+            "error_variance": calibration.error_var}
+    if not cal or any(cal.get(k) is None or abs(float(cal[k]) - float(v)) > 1e-9 for k, v in ours.items()):
+        return None, None, None, "chapter 03's labelled pairs differ from this run's (chapter 02 re-run since?)"
+    if int(info.get("n_posts", -1)) != int(n_posts) or int(info.get("n_comments", -1)) != int(n_comments):
+        return None, None, None, ("chapter 03 analysed other data (chapter 01 re-run since?): "
+                                  f"{info.get('n_posts')} posts and {info.get('n_comments')} comments there, "
+                                  f"{n_posts} and {n_comments} here")
+    files = {k: root / "models" / v for k, v in CHAPTER03_FILES.items()}
+    if not files["table"].exists() or not files["refits"].exists():
+        return None, None, None, "chapter 03's correction tables are missing (run chapter 03 again)"
+    table = pd.read_csv(files["table"])
+    latent = pd.read_csv(files["latent"]) if files["latent"].exists() else None
+    return table, pd.read_csv(files["refits"]), latent, f"chapter 03's results ({path.name})"
 
 
 def planted_slopes(truth: dict[str, Any] | None) -> dict[str, float] | None:

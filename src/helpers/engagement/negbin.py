@@ -26,7 +26,7 @@ from helpers.engagement.data import OUTCOME_COLUMNS, ModelFrame
 from helpers.engagement.r_bridge import copy_vector as _copy
 from helpers.engagement.r_bridge import named_list as _named
 from helpers.engagement.r_bridge import r_function, require_r
-from helpers.engagement.r_bridge import to_r_frame as _to_r_frame
+from helpers.engagement.r_data import to_r_frame as _to_r_frame  # no pymer4 import (see r_data)
 
 NB_ENGINES = ("glmmTMB", "glmer.nb")
 _R: dict[str, Any] = {}
@@ -60,7 +60,7 @@ def _count_formula(frame: ModelFrame, random: bool) -> str:
 def _r_nb() -> Any:
     if _R:
         return _R["fit"]
-    require_r(("lme4", "glmmTMB"))
+    require_r(("lme4", "glmmTMB"), pymer4=False)  # pymer4 is not used here; its import costs seconds
     _R["fit"] = r_function(
         """
         function(formula, data, engine) {

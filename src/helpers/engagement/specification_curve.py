@@ -149,21 +149,44 @@ def enumerate_specifications(outcomes: Sequence[str], options: Mapping[str, Sequ
     return list(seen)
 
 
-def sample_specifications(specs: Sequence[Specification], max_per_outcome: int | None, seed: int = 0
-                          ) -> list[Specification]:
-    """At most ``max_per_outcome`` per outcome, drawn at random; the reference always kept."""
+def sample_specifications(specs: Sequence[Specification], max_per_outcome: int | Mapping[str, int] | None,
+                          seed: int = 0) -> list[Specification]:
+    """At most ``max_per_outcome`` per outcome, drawn at random; the reference always kept.
+
+    ``max_per_outcome`` is one number for every outcome or a mapping outcome → number (an
+    outcome missing from it is not sampled down); None or 0 keeps every specification.
+    """
     if not max_per_outcome:
         return list(specs)
     rng = np.random.default_rng(seed)
     out = []
     for outcome in dict.fromkeys(s.outcome for s in specs):
         group = [s for s in specs if s.outcome == outcome]
+        limit = max_per_outcome.get(outcome) if isinstance(max_per_outcome, Mapping) else max_per_outcome
+        if not limit:
+            out.extend(group)
+            continue
         ref = [s for s in group if s.is_reference()]
         rest = [s for s in group if not s.is_reference()]
-        take = max(max_per_outcome - len(ref), 0)
+        take = max(limit - len(ref), 0)
         idx = sorted(rng.choice(len(rest), size=min(take, len(rest)), replace=False)) if rest else []
         out.extend(ref + [rest[i] for i in idx])
     return out
+
+
+#: Specifications per outcome that chapter 06 fits by default at scale ≥ 0.5: a few per post-level
+#: model (quick fits on a few hundred posts) and only the study's own for Model 5, whose lme4 fit
+#: on all comments is slow (slower still with random slopes) and which chapter 03 has already fitted.
+#: The full curve is ``curve_max_specs = 40`` (or ``-1``) and the specification-curve sweep.
+DEFAULT_FULL_SCALE_SPECS: dict[str, int] = {**dict.fromkeys(POST_OUTCOMES, 4), COMMENT_OUTCOME: 1}
+
+
+def default_sample_sizes(scale: float, outcomes: Sequence[str]) -> dict[str, int]:
+    """Chapter 06's default specifications per outcome: 8 each below scale 0.5, else
+    :data:`DEFAULT_FULL_SCALE_SPECS`."""
+    if scale < 0.5:
+        return dict.fromkeys(outcomes, 8)
+    return {o: DEFAULT_FULL_SCALE_SPECS.get(o, 4) for o in outcomes}
 
 
 # ------------------------------------------------------------------------------ data per source
@@ -221,10 +244,75 @@ def covariate_transforms(how: str) -> tuple[tuple[str, str], ...]:
 
 # ------------------------------------------------------------------------------ fitting
 
-def fit_specification(spec: Specification, data: SpecData, *, min_groups: int = 5, alpha: float = 0.05
-                      ) -> dict[str, Any]:
-    """Fit one specification; the row says what happened (a failure is a row, not an exception)."""
-    from helpers.engagement.lmer import fit_lmer
+_R: dict[str, Any] = {}
+
+
+def _lean_lmer(frame: Any) -> tuple[dict[str, float], list[str], bool]:
+    """lmerTest REML fit of ``frame``: the sentiment row of its Satterthwaite table only.
+
+    The numbers are those of :func:`helpers.engagement.lmer.fit_lmer` with ``engine="lmerTest"``
+    (a test checks it); this route reads one row instead of the whole fit and needs only R's
+    lme4 and lmerTest, not pymer4, whose import (it loads a dozen R packages for its extras)
+    is a start-up cost larger than the fits of chapter 06's default curve (the data go over by
+    :func:`helpers.engagement.r_data.to_r_frame` for the same reason).  Returns (row, messages,
+    singular).
+    """
+    from helpers.engagement.r_bridge import copy_vector, named_list, r_function, require_r
+    from helpers.engagement.r_data import to_r_frame
+
+    if "fit" not in _R:
+        require_r(("lme4", "lmerTest"), pymer4=False)
+        _R["fit"] = r_function(
+            """
+            function(formula, data, term) {
+              out <- xhs_capture(lmerTest::lmer(stats::as.formula(formula), data = data, REML = TRUE))
+              m <- out$value
+              s <- summary(m)$coefficients
+              list(row = as.numeric(s[term, ]), columns = colnames(s), singular = lme4::isSingular(m),
+                   messages = c(out$messages, as.character(m@optinfo$conv$lme4$messages),
+                                as.character(unlist(m@optinfo$warnings))))
+            }
+            """)
+    out = named_list(_R["fit"](frame.spec.formula(), to_r_frame(frame.data), PREDICTOR))
+    values = dict(zip([str(c) for c in out["columns"]], copy_vector(out["row"]), strict=True))
+    row = {"estimate": values["Estimate"], "std_error": values["Std. Error"], "df": values["df"],
+           "p_value": values["Pr(>|t|)"]}
+    messages = list(dict.fromkeys(str(m).strip() for m in out["messages"] if str(m).strip()))
+    return row, messages, bool(out["singular"][0])
+
+
+def chapter03_fits(run_dir: str | Path, *, n_posts: int, n_comments: int) -> dict[str, dict[str, float]]:
+    """lme4 formula → chapter 03's sentiment slope (estimate, SE, df, p, rows), to reuse in the curve.
+
+    Chapter 03 fits the study's own specification of every model on chapter 02's estimated
+    sentiment; the curve fits it again unless it can read that fit.  Empty (nothing reused)
+    unless chapter 03 ran on the estimated sentiment and on as many posts and comments as the
+    caller loaded, and its ``coefficients_raw.csv`` carries the formula and rows of each fit.
+    """
+    root = Path(run_dir)
+    info_path, table_path = root / "results" / "03_engagement_models.json", root / "models" / "coefficients_raw.csv"
+    if not info_path.exists() or not table_path.exists():
+        return {}
+    info = json.loads(info_path.read_text())
+    if (info.get("sentiment_source") != "estimated" or int(info.get("n_posts", -1)) != int(n_posts)
+            or int(info.get("n_comments", -1)) != int(n_comments)):
+        return {}
+    table = pd.read_csv(table_path)
+    if not {"formula", "n_obs"} <= set(table.columns):
+        return {}
+    rows = table.loc[table["term"] == PREDICTOR]
+    return {str(r.formula): {"estimate": float(r.estimate), "std_error": float(r.std_error), "df": float(r.df),
+                             "p_value": float(r.p_value), "n_obs": int(r.n_obs)} for r in rows.itertuples()}
+
+
+def fit_specification(spec: Specification, data: SpecData, *, min_groups: int = 5, alpha: float = 0.05,
+                      reuse: Mapping[str, Mapping[str, float]] | None = None) -> dict[str, Any]:
+    """Fit one specification; the row says what happened (a failure is a row, not an exception).
+
+    ``reuse`` (from :func:`chapter03_fits`) lets a linear mixed model on the estimated,
+    continuous sentiment with chapter 01's own length filters — the data chapter 03 fits — take
+    chapter 03's fit of the same formula instead of fitting it again, when the rows agree.
+    """
     from helpers.engagement.negbin import fit_fixed_nb2, fit_mixed_nb
 
     row: dict[str, Any] = {"outcome": spec.outcome, "model": spec.model, **spec.choices(),
@@ -266,11 +354,17 @@ def fit_specification(spec: Specification, data: SpecData, *, min_groups: int = 
             frame.spec = frame.spec.with_slopes([g for g in slopes if g in frame.spec.groups])
         sd_x = frame.scales[PREDICTOR][1]
         sd_y = frame.scales[frame.spec.response][1]
-        if spec.family == "lmm":
-            fit = fit_lmer(frame, engine="lmerTest", full=False)
-            c = fit.coef(PREDICTOR)
-            est, se, p, df = float(c["estimate"]), float(c["std_error"]), float(c["p_value"]), float(c["df"])
-            scale, messages = sd_x / sd_y, fit.messages + (["singular fit"] if fit.singular else [])
+        same_data = (spec.sentiment_source == "estimated" and spec.sentiment_coding == "continuous"
+                     and spec.min_post_length == data.cleaned_min_post_length
+                     and (spec.outcome != COMMENT_OUTCOME or spec.min_comment_length == data.cleaned_min_comment_length))
+        known = (reuse or {}).get(frame.spec.formula()) if spec.family == "lmm" and same_data else None
+        if known is not None and int(known["n_obs"]) == len(frame.data):
+            est, se, p, df = known["estimate"], known["std_error"], known["p_value"], known["df"]
+            scale, messages = sd_x / sd_y, ["chapter 03's fit of this specification, reused"]
+        elif spec.family == "lmm":
+            c, fit_messages, singular = _lean_lmer(frame)
+            est, se, p, df = c["estimate"], c["std_error"], c["p_value"], c["df"]
+            scale, messages = sd_x / sd_y, fit_messages + (["singular fit"] if singular else [])
         else:
             nb = fit_mixed_nb(frame, "glmmTMB") if spec.family == "nb_mixed" else fit_fixed_nb2(frame, "creator_id")
             c = nb.coef(PREDICTOR)
@@ -289,19 +383,20 @@ def fit_specification(spec: Specification, data: SpecData, *, min_groups: int = 
     return row
 
 
-def _quiet_fit(spec: Specification, data: SpecData, min_groups: int, alpha: float) -> dict[str, Any]:
+def _quiet_fit(spec: Specification, data: SpecData, min_groups: int, alpha: float,
+               reuse: Mapping[str, Mapping[str, float]] | None = None) -> dict[str, Any]:
     """One fit with numerical warnings silenced: what matters is recorded in the row's status."""
     import warnings
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return fit_specification(spec, data, min_groups=min_groups, alpha=alpha)
+        return fit_specification(spec, data, min_groups=min_groups, alpha=alpha, reuse=reuse)
 
 
 def run_curve(specs: Sequence[Specification], data: SpecData, *, min_groups: int = 5, alpha: float = 0.05,
-              ) -> pd.DataFrame:
-    """Fit every specification; one row each."""
-    table = pd.DataFrame([_quiet_fit(s, data, min_groups, alpha) for s in specs])
+              reuse: Mapping[str, Mapping[str, float]] | None = None) -> pd.DataFrame:
+    """Fit every specification; one row each (``reuse``: see :func:`fit_specification`)."""
+    table = pd.DataFrame([_quiet_fit(s, data, min_groups, alpha, reuse) for s in specs])
     if not table.empty:
         table["significant"] = table["p_value"] < alpha
     return table
