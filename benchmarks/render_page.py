@@ -106,6 +106,9 @@ DESCRIPTIONS = {
                             "apart; checks every baseline gives the same scores to 1e-3, reports how far bf16 "
                             "moves them, and shows how far a mean over the pipeline's padded output is off.",
     "sentiment_finetune_timing": "fine-tuning steps of the sentiment regressor on the CPU.",
+    "sentiment_schedules": "chapter 02's CPU training schedules (frozen encoder + ridge at all layers and at "
+                           "the chapter's cross-validated depth, one- and three-epoch fine-tunes) on the same "
+                           "split of real SMP2020-EWECT texts: test R², seconds and R² per minute.",
     "tokenisation_speed": "the chapter's jieba tokenizer, plain `jieba.lcut`, parallel jieba and rjieba "
                           "(jieba-rs), all with the project's dictionary and keep-list; speed against plain "
                           "`jieba.lcut` and agreement with jieba on the embedded corpus and on real Weibo text "
@@ -114,7 +117,7 @@ DESCRIPTIONS = {
 
 #: Lines of the outputs that carry a decision or a target; repeated at the top of the page.
 VERDICT_MARKERS = ("rjieba decision", "default engine", "chapter settings against", "RATIO", "speed-up of",
-                   "whole book at", "  total ", "in the same precision:", "Model 5 with slope selection at")
+                   "whole book at", "  total ", "best by R² per minute", "in the same precision:", "Model 5 with slope selection at")
 
 
 def render() -> str:

@@ -5,7 +5,7 @@ Two routes give the same numbers:
 * ``engine="pymer4"`` — ``pymer4.models.lmer(formula, data).fit()``: the full pymer4 pipeline
   (easystats parameter table, broom glance/augment, performance metrics).  Convenient, but
   those extras cost minutes on Model 5 (17k comments, three crossed random intercepts).
-* ``engine="lmerTest"`` — the same ``lmerTest::lmer`` fit reached through pymer4's data bridge,
+* ``engine="lmerTest"`` — the same ``lmerTest::lmer`` fit reached through rpy2's own converter,
   reading only what the chapter needs (``summary()`` Satterthwaite table, AIC/BIC, variance
   components, fitted values and conditional modes without their variances).  A test checks
   that its coefficient table equals pymer4's to numerical precision.
@@ -59,7 +59,7 @@ def _r_helpers() -> dict[str, Any]:
     """R closures defined once per session: fitting with captured warnings, and extraction."""
     if _R_CACHE:
         return _R_CACHE
-    require_r()
+    require_r(pymer4=False)  # only engine="pymer4" needs pymer4 itself (imported there)
     _R_CACHE["fit"] = r_function(
         """
         function(formula, data, REML) {

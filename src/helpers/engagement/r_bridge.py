@@ -155,8 +155,12 @@ def messages(values: Any) -> list[str]:
 
 
 def to_r_frame(data: pd.DataFrame) -> Any:
-    """A pandas frame as an R data.frame through pymer4's polars bridge (factors kept as text)."""
-    import polars as pl
-    from pymer4.tidystats.bridge import polars2R
+    """A pandas frame as an R data.frame (text kept as character vectors).
 
-    return polars2R(pl.from_pandas(data))
+    Converted by rpy2 directly (:func:`helpers.engagement.r_data.to_r_frame`), not through
+    pymer4's polars bridge: importing that bridge imports pymer4 and the dozen R packages of its
+    extras, seconds of start-up that an lme4 fit does not need; a test checks the fits agree.
+    """
+    from helpers.engagement.r_data import to_r_frame as convert
+
+    return convert(data)
