@@ -156,14 +156,19 @@ def step_models(run_dir: Path, scale: float) -> dict:
         select_slopes_for_models(post_specs, posts, None, min_groups=5).specs, posts, None, min_groups=5))
     chosen5 = timed("model5_selection", lambda: select_slopes_for_models(comment_specs, posts, comments,
                                                                            min_groups=5))
-    fitted5 = timed("model5_fit", lambda: fit_models(chosen5.specs, posts, comments, min_groups=5))
+    fitted5 = timed("model5_fit", lambda: fit_models(chosen5.specs, posts, comments, min_groups=5,
+                                                     starts=chosen5.fits))
     for suffix in ("_s", "_cpu_s"):
         timings[f"model5_with_selection{suffix}"] = timings[f"model5_selection{suffix}"] + timings[f"model5_fit{suffix}"]
     table = chosen5.table
     slopes = [str(s) for spec in chosen5.specs for s in spec.slopes]
     errors = [r.error for r in fitted + fitted5 if r.error]
+    engine5 = ",".join(r.fit.engine for r in fitted5 if r.fit is not None)
+    screened = (int(table["screened_rows"].max()) if not table.empty and "screened_rows" in table
+                and table["screened_rows"].notna().any() else 0)
     return {"comments": int(len(comments)), "sentiment": sentiment, "model5_fits_tried": int(table["formula"].astype(bool).sum())
             if not table.empty else 0, "model5_slopes": ",".join(slopes) or "none",
+            "model5_engine": engine5, "model5_screened_rows": screened,
             "errors": "; ".join(errors), **{k: round(v, 2) for k, v in timings.items()}}
 
 

@@ -125,3 +125,21 @@ def test_folding_the_nested_factor_leaves_the_deviance_unchanged():
         for reml in (False, True):
             assert deviance(design, theta, reml) == pytest.approx(deviance(design, theta, reml, nested=False),
                                                                   rel=1e-11, abs=1e-8)
+
+
+def test_a_warm_start_from_an_lme4_fit_lands_on_the_same_estimates():
+    require_r_or_skip(("lme4", "lmerTest"))
+    from helpers.engagement.lmer import relative_sds
+
+    frame = _model5_frame(seed=4)
+    lme4_ml = fit_ml(frame)
+    start = relative_sds(lme4_ml)
+    assert set(start) == {"audience_id", "note_id", "creator_id"} and all(v >= 0 for v in start.values())
+    cold, warm = fit_blocked(frame, reml=True), fit_blocked(frame, reml=True, start=start)
+    np.testing.assert_allclose(warm.coefs["estimate"], cold.coefs["estimate"], rtol=1e-5, atol=1e-8)
+    assert warm.loglik == pytest.approx(cold.loglik, abs=1e-6)
+
+    def evals(fit):
+        return int(next(n for n in fit.notes if "deviance evaluations" in n).split("(")[1].split()[0])
+
+    assert evals(warm) <= evals(cold) + 4  # (on this small design it saves nothing; it must not cost)

@@ -68,6 +68,7 @@ class CrossedDesign:
     #: level of 1, and how many levels of 1 each level of 2 holds; the fold described above
     parent_of: np.ndarray | None = None
     parent_size: np.ndarray | None = None
+    parent_matrix: sp.csr_matrix | None = None  # parents × children indicator (sums by parent)
 
     @property
     def sizes(self) -> list[int]:
@@ -98,8 +99,10 @@ def build_design(data: pd.DataFrame, response: str, x: pd.DataFrame, groups: Seq
     if len(order) == 3 and np.all(np.diff(cross[(1, 2)].indptr) == 1):  # factor 1 nested in factor 2
         parent_of = cross[(1, 2)].indices.astype(np.int64)
         parent_size = np.bincount(parent_of, minlength=len(levels[2])).astype(float)
+    parent_matrix = None if parent_of is None else sp.csr_matrix(
+        (np.ones(len(parent_of)), (parent_of, np.arange(len(parent_of)))), shape=(len(levels[2]), len(parent_of)))
     return CrossedDesign(order, levels, codes, counts, cross, zw, w.T @ w, n, x.shape[1], list(x.columns),
-                         parent_of, parent_size)
+                         parent_of, parent_size, parent_matrix)
 
 
 def _nested_root(design: CrossedDesign, theta: np.ndarray):
@@ -113,12 +116,14 @@ def _nested_root(design: CrossedDesign, theta: np.ndarray):
     t1, t2 = float(theta[1]), float(theta[2])
     alpha = np.sqrt(t1 ** 2 + m * t2 ** 2) - t1
     weight = np.divide(alpha, m, out=np.zeros_like(m), where=m > 0)
-    n_parent = len(m)
+    sum_by_parent = design.parent_matrix  # parents × children, one 1 per column
 
     def apply(x: np.ndarray) -> np.ndarray:  # acts on the rows of x (levels of factor 1)
-        sums = np.zeros((n_parent, *x.shape[1:]))
-        np.add.at(sums, parent, x)
-        return t1 * x + (weight[:, None] * sums if x.ndim == 2 else weight * sums)[parent]
+        sums = sum_by_parent @ x
+        sums *= weight[:, None] if x.ndim == 2 else weight
+        out = sums[parent]
+        out += t1 * x
+        return out
 
     return apply
 
@@ -132,8 +137,12 @@ def _solve_nested(design: CrossedDesign, th: np.ndarray, keep: bool) -> _Solve:
     root = _nested_root(design, th)
     z10 = design.cross[(0, 1)].T.tocsr()  # Z_1ᵀ Z_0: levels_1 × levels_0
     scaled = z10.multiply((th[0] ** 2 / d0)[None, :]).tocsr()
-    k = np.diag(design.counts[1]) - (scaled @ z10.T).toarray()  # Z_1ᵀ (I − Z_0 Λ_0 D⁻¹ Λ_0 Z_0ᵀ) Z_1
-    s = root(root(k).T).T  # H^{1/2} K H^{1/2} (K and H^{1/2} symmetric)
+    k = (scaled @ z10.T).toarray()
+    np.negative(k, out=k)
+    k[np.diag_indices_from(k)] += design.counts[1]  # Z_1ᵀ (I − Z_0 Λ_0 D⁻¹ Λ_0 Z_0ᵀ) Z_1
+    s = root(k)
+    s = np.ascontiguousarray(root(s.T).T)  # H^{1/2} K H^{1/2} (K and H^{1/2} symmetric)
+    del k
     s[np.diag_indices_from(s)] += 1.0
     rhs = root(design.zw[1] - (z10 @ (th[0] * f0 / d0[:, None])))  # H^{1/2} Z_1ᵀ (W − Z_0 Λ_0 D⁻¹ f_0)
     chol = sla.cho_factor(s, lower=True, overwrite_a=True, check_finite=False)
@@ -279,64 +288,61 @@ def _sigma2(design: CrossedDesign, prss: float, reml: bool) -> float:
     return prss / (design.n - design.p if reml else design.n)
 
 
-def _varpar_cov(design: CrossedDesign, varpar: np.ndarray, reml: bool) -> np.ndarray:
-    """Cov(β̂) as a function of lmerTest's variance parameters (θ, σ)."""
-    theta, sigma = varpar[:-1], varpar[-1]
-    solved = _solve(design, np.abs(theta))
-    p = design.p
-    return sigma ** 2 * np.linalg.inv(solved.g[:p, :p])
-
-
-def _varpar_deviance(design: CrossedDesign, varpar: np.ndarray, reml: bool) -> float:
-    """The (unprofiled) deviance as a function of (θ, σ), as lmerTest differentiates it."""
-    theta, sigma = np.abs(varpar[:-1]), varpar[-1]
-    solved = _solve(design, theta)
-    dev, _, prss, logdet_rx = _profiled(design, solved, reml)
-    n = design.n
-    s2 = sigma ** 2
-    if reml:
-        return solved.logdet_a + logdet_rx + (n - design.p) * np.log(2 * np.pi * s2) + prss / s2
-    return solved.logdet_a + n * np.log(2 * np.pi * s2) + prss / s2
-
-
-def _hessian(fun, x: np.ndarray, h: np.ndarray) -> np.ndarray:
-    k = len(x)
-    out = np.zeros((k, k))
-    f0 = fun(x)
-    for i in range(k):
-        e = np.zeros(k)
-        e[i] = h[i]
-        out[i, i] = (fun(x + e) - 2 * f0 + fun(x - e)) / h[i] ** 2
-        for j in range(i):
-            f = np.zeros(k)
-            f[j] = h[j]
-            out[i, j] = out[j, i] = (fun(x + e + f) - fun(x + e - f) - fun(x - e + f) + fun(x - e - f)) / (
-                4 * h[i] * h[j])
-    return out
-
-
 def satterthwaite_df(design: CrossedDesign, theta: np.ndarray, sigma: float, reml: bool) -> np.ndarray:
     """Satterthwaite df of each fixed effect, lmerTest's way: 2 (Var β_j)² / (∇Var β_j)ᵀ A (∇Var β_j).
 
-    ``A`` is the asymptotic covariance of the variance parameters (θ, σ): twice the inverse of
-    the deviance's Hessian in those parameters.  Central differences with relative steps
-    1e-4 stand in for lmerTest's Richardson-extrapolated numDeriv derivatives.
+    The variance parameters are lmerTest's (θ, σ); ``A`` is their asymptotic covariance,
+    twice the inverse Hessian of the deviance.  In σ everything is closed-form: the deviance is
+    ``f(θ) + d log(2πσ²) + r²(θ)/σ²`` (``d = n − p`` for REML, ``n`` for ML, ``f`` the log
+    determinants) and ``Var β = σ² G(θ)⁻¹``.  In θ the derivatives are central differences
+    (relative steps 1e-4, where lmerTest uses numDeriv's Richardson extrapolation), and the
+    Hessian and the Jacobian share their evaluations: 1 + 2k + 2k(k−1) solves for k factors.
     """
-    x = np.append(np.asarray(theta, float), float(sigma))
-    h = np.maximum(np.abs(x), 1e-2) * 1e-4
-    hess = _hessian(lambda v: _varpar_deviance(design, v, reml), x, h)
+    theta = np.asarray(theta, float)
+    k, p = len(theta), design.p
+    h = np.maximum(np.abs(theta), 1e-2) * 1e-4
+    cache: dict[tuple, tuple[float, float, np.ndarray]] = {}
+
+    def at(steps: tuple[int, ...]) -> tuple[float, float, np.ndarray]:
+        """(log determinants, r², diag G⁻¹) at θ + Σ steps·h."""
+        if steps not in cache:
+            th = np.abs(theta + np.asarray(steps) * h)
+            solved = _solve(design, th)
+            _, _, prss, logdet_rx = _profiled(design, solved, reml)
+            logdets = solved.logdet_a + (logdet_rx if reml else 0.0)
+            cache[steps] = (logdets, prss, np.diag(np.linalg.inv(solved.g[:p, :p])))
+        return cache[steps]
+
+    def unit(i: int, sign: int) -> tuple[int, ...]:
+        return tuple(sign if j == i else 0 for j in range(k))
+
+    def pair(i: int, si: int, j: int, sj: int) -> tuple[int, ...]:
+        return tuple(si if m == i else sj if m == j else 0 for m in range(k))
+
+    f0, r0, g0 = at(tuple([0] * k))
+    d = design.n - p if reml else design.n
+    s2 = sigma ** 2
+    dev_theta = lambda f, r: f + r / s2  # noqa: E731 - the θ-dependent part of the deviance at σ
+    hess = np.zeros((k + 1, k + 1))
+    grad_r = np.zeros(k)
+    jac = np.zeros((k + 1, p))
+    for i in range(k):
+        fp, rp, gp = at(unit(i, 1))
+        fm, rm, gm = at(unit(i, -1))
+        hess[i, i] = (dev_theta(fp, rp) - 2 * dev_theta(f0, r0) + dev_theta(fm, rm)) / h[i] ** 2
+        grad_r[i] = (rp - rm) / (2 * h[i])
+        jac[i] = s2 * (gp - gm) / (2 * h[i])
+        for j in range(i):
+            corners = [dev_theta(*at(pair(i, si, j, sj))[:2]) for si, sj in ((1, 1), (1, -1), (-1, 1), (-1, -1))]
+            hess[i, j] = hess[j, i] = (corners[0] - corners[1] - corners[2] + corners[3]) / (4 * h[i] * h[j])
+    hess[k, k] = -2 * d / s2 + 6 * r0 / s2 ** 2
+    hess[:k, k] = hess[k, :k] = -2 * grad_r / sigma ** 3
+    jac[k] = 2 * sigma * g0
     try:
         a = 2.0 * np.linalg.inv(hess)
     except np.linalg.LinAlgError:
-        return np.full(design.p, np.nan)
-    jac = []
-    for i in range(len(x)):
-        e = np.zeros(len(x))
-        e[i] = h[i]
-        jac.append((np.diag(_varpar_cov(design, x + e, reml)) - np.diag(_varpar_cov(design, x - e, reml)))
-                   / (2 * h[i]))
-    jac = np.array(jac)  # params × p
-    var = np.diag(_varpar_cov(design, x, reml))
+        return np.full(p, np.nan)
+    var = s2 * g0
     denom = np.einsum("ip,ij,jp->p", jac, a, jac)
     return np.where(denom > 0, 2 * var ** 2 / denom, np.nan)
 

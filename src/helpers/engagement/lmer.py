@@ -219,10 +219,25 @@ def _from_r(model: Any, messages: list[str], spec: ModelSpec, formula: str, reml
     return fit
 
 
-def fit_lmer(frame: ModelFrame, *, reml: bool = True, engine: str = "auto", full: bool = True) -> LmerFit:
+def relative_sds(fit: LmerFit) -> dict[str, float]:
+    """Random-intercept SDs over the residual SD (lme4's θ for intercepts-only terms), by group.
+
+    A warm start for a refit of the same intercepts by the blocked engine: the slope
+    selection's ML fit (on a subsample, when it screened) is close to the final REML fit.
+    """
+    vc = fit.variance_components
+    sigma = float(vc.loc[vc["group"] == "Residual", "sd_or_cor"].iloc[0])
+    rows = vc[(vc["group"] != "Residual") & (vc["term"] == "(Intercept)") & vc["term2"].isna()]
+    return {str(r.group): float(r.sd_or_cor) / sigma for r in rows.itertuples()} if sigma > 0 else {}
+
+
+def fit_lmer(frame: ModelFrame, *, reml: bool = True, engine: str = "auto", full: bool = True,
+             start: dict[str, float] | None = None) -> LmerFit:
     """Fit ``frame.spec`` with lmerTest (REML by default) and return an :class:`LmerFit`.
 
     ``full`` also pulls fitted values, residuals and conditional modes (for diagnostics).
+    ``start`` (group -> θ, see :func:`relative_sds`) is where the blocked engine starts; the
+    lme4 routes start from lme4's own default.
     """
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {ENGINES}, not {engine!r}")
@@ -231,7 +246,7 @@ def fit_lmer(frame: ModelFrame, *, reml: bool = True, engine: str = "auto", full
     formula = frame.spec.formula()
     started = time.perf_counter()
     if engine == "blocked":
-        fit = fit_blocked(frame, reml=reml, full=full)
+        fit = fit_blocked(frame, reml=reml, full=full, start=start)
     elif engine == "pymer4":
         fit = _fit_pymer4(frame, formula, reml)
     else:
@@ -263,8 +278,11 @@ def fixed_effect_matrix(frame: ModelFrame) -> pd.DataFrame:
     return x
 
 
-def fit_blocked(frame: ModelFrame, *, reml: bool = True, full: bool = True, start=None) -> LmerFit:
+def fit_blocked(frame: ModelFrame, *, reml: bool = True, full: bool = True,
+                start: dict[str, float] | None = None) -> LmerFit:
     """Fit an intercepts-only crossed model with :mod:`helpers.engagement.crossed_lmm`, as an :class:`LmerFit`.
+
+    ``start``: θ by group to start the optimiser from (missing groups start at 1).
 
     Singular means some θ below 1e-4 (lme4's ``isSingular`` tolerance); AIC/BIC use the REML
     criterion for REML fits, as lme4's do.
@@ -277,7 +295,8 @@ def fit_blocked(frame: ModelFrame, *, reml: bool = True, full: bool = True, star
                                 f"over {list(spec.slopes)}; use engine='lmerTest'")
     x = fixed_effect_matrix(frame)
     design = build_design(frame.data, spec.response, x, spec.groups)
-    fit = fit_crossed(design, reml=reml, start=start, satterthwaite=reml)
+    x0 = None if not start else [float(start.get(g, 1.0)) for g in design.groups]
+    fit = fit_crossed(design, reml=reml, start=x0, satterthwaite=reml)
     variances = fit.variances()
     vc = pd.DataFrame({"group": list(variances), "term": [*["(Intercept)"] * len(design.groups), None],
                        "term2": [None] * len(variances), "variance": list(variances.values()),
@@ -403,10 +422,14 @@ def fit_models(
     engine: str = "auto",
     min_groups: int = 5,
     standardise: bool = True,
+    starts: dict[str, LmerFit] | None = None,
 ) -> list[ModelResult]:
     """Fit every spec; a model the data cannot support is returned with its reason, not raised.
 
     With ``standardise`` the standardised coefficients are derived from the raw fit.
+    ``starts`` maps model names to a fit of the same random intercepts (the slope selection's,
+    :attr:`helpers.engagement.random_slopes.ModelsSlopeSelection.fits`) whose θ warm-starts
+    the blocked engine.
     """
     from helpers.engagement.data import EngagementDataError, build_frame
 
@@ -419,7 +442,8 @@ def fit_models(
             results.append(ModelResult(spec, None, None, error=str(exc)))
             continue
         try:
-            fit = fit_lmer(frame, engine=engine)
+            warm = (starts or {}).get(spec.name)
+            fit = fit_lmer(frame, engine=engine, start=relative_sds(warm) if warm is not None else None)
         except REngineUnavailable:
             raise
         except Exception as exc:  # an R error (e.g. lme4 refusing the design) is reported per model

@@ -65,6 +65,7 @@ class SlopeSelection:
     spec: ModelSpec
     table: pd.DataFrame
     notes: list[str] = field(default_factory=list)
+    fit: LmerFit | None = None  # the ML fit of the structure chosen (on the subsample when screened)
 
 
 def varies_within(frame: ModelFrame, group: str, min_groups: int = 3) -> bool:
@@ -177,7 +178,7 @@ def select_random_slopes(
     table = pd.DataFrame(rows)
     table["screened_rows"] = len(frame.data) if screened else np.nan
     table["all_rows"] = full_rows
-    return SlopeSelection(replace(frame.spec, slopes=spec.slopes), table, notes)
+    return SlopeSelection(replace(frame.spec, slopes=spec.slopes), table, notes, current)
 
 
 @dataclass
@@ -187,6 +188,8 @@ class ModelsSlopeSelection:
     specs: list[ModelSpec]
     table: pd.DataFrame  # every fit tried, all models stacked (empty when nothing was selected)
     notes: list[str] = field(default_factory=list)
+    #: model name -> the ML fit of the structure chosen (warm starts for the final fits)
+    fits: dict[str, LmerFit] = field(default_factory=dict)
 
 
 def select_slopes_for_models(
@@ -218,6 +221,7 @@ def select_slopes_for_models(
     chosen: list[ModelSpec] = []
     tables: list[pd.DataFrame] = []
     notes: list[str] = []
+    fits: dict[str, LmerFit] = {}
     for spec in specs:
         if not select:
             chosen.append(spec.with_slopes([g for g in fixed_slopes if g in spec.groups]))
@@ -237,5 +241,7 @@ def select_slopes_for_models(
         chosen.append(spec.with_slopes(selection.spec.slopes))
         tables.append(selection.table)
         notes.extend(selection.notes)
+        if selection.fit is not None:
+            fits[spec.name] = selection.fit
     table = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
-    return ModelsSlopeSelection(chosen, table, notes)
+    return ModelsSlopeSelection(chosen, table, notes, fits)
