@@ -31,10 +31,15 @@
 # t and p for all four terms of all five models in its Results text.
 #
 # This chapter fits the same models with R's lme4 and lmerTest (REML, Satterthwaite degrees
-# of freedom and p values), reached from Python through rpy2 and **pymer4**'s data bridge — the
-# book's choice of software, not the paper's. By default only the tables the chapter shows are
-# read back from R (`engine = "lmerTest"`); `engine = "pymer4"` runs pymer4's full pipeline,
-# which gives the same coefficients (a test checks it) at a few seconds more per model. The
+# of freedom and p values), reached from Python through rpy2 — the book's choice of software,
+# not the paper's. By default only the tables the chapter shows are read back from R;
+# `engine = "pymer4"` runs **pymer4**'s full pipeline, which gives the same coefficients (a
+# test checks it) at a few seconds more per model. On a crawl much larger than the study's
+# (above 28,000 comments) Model 5's crossing of audience members with posts makes lme4's
+# sparse factor fill in, and `engine = "auto"` fits it with the book's blocked-Cholesky engine
+# instead (`helpers.engagement.crossed_lmm`: the same REML criterion and Satterthwaite df,
+# checked against lme4 in the tests), and screens its random slopes on a subsample of whole
+# creators; the tables below say which engine fitted each model. The
 # chapter then asks how much the answer depends on the choices behind it:
 #
 # 1. **the coefficient scale**: the paper's "β" is read on one declared scale, with the
@@ -86,7 +91,7 @@ select_slopes = True
 fixed_slopes = ""  # with select_slopes False: grouping factors given a sentiment slope, e.g. creator_id
 slope_criterion = "aic_bic"  # keep a slope when aic_bic (both improve), aic, bic, or lrt
 reject_singular_slopes = True
-engine = "lmerTest"  # lmerTest (lean extraction), pymer4 (pymer4's full pipeline: same coefficients, seconds slower per model) or auto (pymer4 for Models 1-4)
+engine = "auto"  # auto (lmerTest, and the blocked-Cholesky engine for crossed intercepts-only models above 28,000 rows), lmerTest (lean extraction), pymer4 (pymer4's full pipeline: same coefficients, seconds slower per model) or blocked
 nb_engine = "glmmTMB"  # mixed negative binomial: glmmTMB (nbinom2) or glmer.nb
 nb_cluster = "creator_id"  # clustered SEs for the statsmodels NB2, empty string for none
 min_groups = 5

@@ -17,10 +17,11 @@ Two routes give the same numbers:
   members with posts, so its cost grows with about the 1.7th power of the crawl; the tests
   check the two engines agree (estimates, SEs, df, log-likelihood, variances).
 
-``engine="auto"`` (default) takes pymer4 for small one-grouping-factor models (Models 1–4),
-lmerTest for crossed ones up to :data:`AUTO_BLOCKED_MIN_ROWS` rows (Model 5 at the study's
-size is fitted by lme4, as in the study), and the blocked engine for larger crossed models
-with random intercepts only.
+``engine="auto"`` (default) takes lmerTest for every model up to :data:`AUTO_BLOCKED_MIN_ROWS`
+rows (Model 5 at the study's size is fitted by lme4, as in the study) and the blocked engine
+for larger crossed models with random intercepts only.  pymer4's full pipeline gives the same
+coefficients seconds later per model (its import alone loads a dozen R packages), so it runs
+only when asked for.
 R warnings and messages (singular fits, convergence failures) are captured per fit and kept on
 the result — the chapter prints them instead of hiding them.
 """
@@ -46,7 +47,6 @@ from helpers.engagement.r_bridge import copy_vector as _copy
 from helpers.engagement.r_bridge import named_list as _named
 from helpers.engagement.r_bridge import to_r_frame as _to_r_frame
 
-AUTO_PYMER4_MAX_ROWS = 5000
 #: Above this many rows a crossed, intercepts-only model is fitted by the blocked engine under
 #: ``engine="auto"`` (about 1.6 times the study's 17,301 comments).
 AUTO_BLOCKED_MIN_ROWS = 28_000
@@ -261,8 +261,6 @@ def fit_lmer(frame: ModelFrame, *, reml: bool = True, engine: str = "auto", full
 def auto_engine(frame: ModelFrame) -> str:
     """The engine ``engine="auto"`` picks for ``frame`` (see the module docstring)."""
     n = len(frame.data)
-    if n <= AUTO_PYMER4_MAX_ROWS and len(frame.spec.groups) == 1:
-        return "pymer4"
     if n > AUTO_BLOCKED_MIN_ROWS and len(frame.spec.groups) > 1 and not frame.spec.slopes:
         return "blocked"
     return "lmerTest"
