@@ -341,6 +341,12 @@ def render(records: list[dict], machine: str) -> str:
             verdict = "the 5 min target is set at scale 10, not measured yet: cannot tell"
         lines.append(f"Model 5 with slope selection at scale {top['scale']:g} (largest recorded): {seconds:.1f} s "
                      f"({verdict})")
+    largest = max((r["scale"] for r in records), default=None)
+    if largest is not None:
+        done = {r["step"] for r in records if r["scale"] == largest and r["status"] == "ok"}
+        missing = [step for step in STEPS if step not in done]
+        lines.append(f"scale {largest:g} (largest run): " + ("every step finished" if not missing else
+                     f"steps not finished or not run: {', '.join(missing)}"))
     return "\n".join(lines) + "\n"
 
 
@@ -357,6 +363,9 @@ def write_results(work_dir: Path, results_dir: Path) -> Path:
     results_dir.mkdir(parents=True, exist_ok=True)
     header = (f"# scale_ladder: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; "
               f"{len(records)} steps recorded in {work_dir.name}\n")
+    note = work_dir / "note.txt"  # how the ladder was run (--note), kept with the records
+    if note.exists():
+        header += "".join(f"# note: {line}\n" for line in note.read_text(encoding="utf-8").splitlines() if line)
     (results_dir / "scale_ladder.txt").write_text(header + render(records, machine()), encoding="utf-8")
     keys = sorted({k for r in records for k in r.get("details", {})})
     with (results_dir / "scale_ladder.csv").open("w", newline="", encoding="utf-8") as handle:
@@ -391,6 +400,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model-sentiment", default="estimated", choices=("estimated", "latent"),
                         help="models step: chapter 02's scores (default) or the planted sentiment, which needs "
                              "no score step (to time the models alone at a large scale)")
+    parser.add_argument("--note", default=None, help="a line on how this ladder ran (load, options), kept in the "
+                                                     "work folder and printed at the top of the table")
     parser.add_argument("--_child", help=argparse.SUPPRESS)
     parser.add_argument("--_run-dir", help=argparse.SUPPRESS)
     parser.add_argument("--_details", help=argparse.SUPPRESS)
@@ -402,6 +413,9 @@ def main(argv: list[str] | None = None) -> int:
     scales = [float(s) for s in parse_list(args.scales)]
     steps = parse_list(args.steps, STEPS)
     work_dir, results_dir = Path(args.work_dir), Path(args.results_dir)
+    if args.note:
+        work_dir.mkdir(parents=True, exist_ok=True)
+        (work_dir / "note.txt").write_text(args.note.strip() + "\n", encoding="utf-8")
     status = 0
     for scale in scales:
         for step in steps:
