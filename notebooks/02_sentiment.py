@@ -28,10 +28,12 @@
 # This chapter repeats those steps:
 #
 # 1. read the labelled texts and check how well the two coders agree;
-# 2. train and test the same model on **real, human-labelled** Chinese
-#    social-media text (SMP2020-EWECT Weibo posts, ChnSentiCorp reviews as a
-#    second domain), and compare training schedules there by measured R² per
-#    minute, to choose the CPU default;
+# 2. choose how many layers the frozen encoder runs, by cross-validated R² on
+#    the labelled training texts; then train and test the same model on
+#    **real, human-labelled** Chinese social-media text (SMP2020-EWECT Weibo
+#    posts, ChnSentiCorp reviews as a second domain); the training schedules
+#    are compared there by measured R² per minute on a GPU, or on a CPU when
+#    `compare` lists them (their latest CPU comparison is on the benchmarks page);
 # 3. train the chosen schedule on the labelled texts (80/10/10 split) and
 #    evaluate it on the held-out test split, beside the study's figures;
 # 4. score every post and comment, recalibrate the scores to the label scale
