@@ -18,8 +18,8 @@ extraction of fitted values, residuals and conditional modes on top of the fit.
 
 Last, Model 5 by the blocked-Cholesky engine (:mod:`helpers.engagement.crossed_lmm`, which
 ``engine="auto"`` picks above 28,000 rows) against that same plain ``lme4::lmer`` REML call,
-best of ``--repeat`` each, with fixed effects and θ compared to 1e-4 (``--blocked-only`` runs
-just this part, e.g. at ``--scale 4``).
+best of ``--repeat`` each, with fixed effects and θ compared to 1e-4, at ``--scale`` and then
+at each of ``--blocked-scales`` (one fit each there; ``--blocked-only`` runs just this part).
 
     .venv/bin/python benchmarks/model_fitting.py --scale 1
 """
@@ -170,6 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--skip-routes", action="store_true", help="only the plain-lme4 comparison")
     parser.add_argument("--blocked-only", action="store_true", help="only Model 5: blocked engine against lme4")
+    parser.add_argument("--blocked-scales", default="4", help="further scales for the Model 5 comparison ('' none)")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="xhs-models-bench-") as tmp:
         posts, comments = prepare(args.scale, args.seed, Path(tmp))
@@ -198,6 +199,11 @@ def main(argv: list[str] | None = None) -> int:
               f"fastest route {min(totals.values()):.1f} s against a 60 s target")
         lme4_options(posts, comments, args.repeat)
         blocked_against_lme4(posts, comments, args.repeat)
+    for extra in [float(x) for x in args.blocked_scales.split(",") if x.strip()]:
+        with tempfile.TemporaryDirectory(prefix="xhs-models-bench-") as tmp:
+            posts, comments = prepare(extra, args.seed, Path(tmp))
+            print(f"--scale {extra:g}: {len(posts):,} posts, {len(comments):,} comments")
+            blocked_against_lme4(posts, comments, 1)
     return 0
 
 
