@@ -140,7 +140,6 @@ from helpers.sentiment.categories import (
     comment_own_category_table,
     comments_per_post_table,
 )
-from helpers.sentiment.encoder_depth import select_depth
 from helpers.sentiment.figures import (
     depth_figure,
     distribution_figures,
@@ -163,6 +162,7 @@ from helpers.sentiment.schedules import (
     SCHEDULES,
     best_by_rate,
     best_within_budget,
+    choose_frozen_depth,
     compare_schedules,
     default_schedule,
     train_schedule,
@@ -234,20 +234,19 @@ for note in labels.notes:
 # measured time.
 
 # %%
-depth_choice = None
-if schedule == "frozen_ridge" and encoder_layers == "auto":
-    depth_config = default_config(model_name, on_gpu, **overrides)
-    depth_choice = select_depth(labels.data["text"], labels.data["score"], model_name=model_name,
-                                config=depth_config, sample=int(depth_sample),
-                                tolerance=depth_tolerance if depth_tolerance == "se" else float(depth_tolerance),
-                                device=dev)
+if encoder_layers not in (None, "auto"):
+    overrides["encoder_layers"] = int(encoder_layers)
+depth_choice = choose_frozen_depth(
+    schedule, labels.data["text"], labels.data["score"], model_name=model_name, device=dev,
+    depth_sample=int(depth_sample), depth_tolerance=depth_tolerance if depth_tolerance == "se" else float(depth_tolerance),
+    **overrides) if encoder_layers is not None else None
+if depth_choice is not None:
     timings["depth_choice_s"] = depth_choice.seconds
     overrides["encoder_layers"] = depth_choice.depth
     print(depth_choice.describe())
     depth_figure(depth_choice.table, depth_choice.depth).show()
     display(depth_choice.table.round(3))
 elif encoder_layers not in (None, "auto"):
-    overrides["encoder_layers"] = int(encoder_layers)
     print(f"encoder depth {int(encoder_layers)} (set by the encoder_layers parameter)")
 else:
     print("all encoder layers are used (encoder_layers=None, or a fine-tuned schedule)")

@@ -128,12 +128,16 @@ def _nested_root(design: CrossedDesign, theta: np.ndarray):
     return apply
 
 
-def _solve_nested(design: CrossedDesign, th: np.ndarray, keep: bool) -> _Solve:
-    """Factor 0 eliminated in closed form, factors 1 and 2 folded into one (see the module docstring)."""
+def _eliminate_first(design: CrossedDesign, th: np.ndarray) -> tuple[np.ndarray, np.ndarray, float, np.ndarray]:
+    """The diagonal block of factor 0 and its share of the solve: ``(d0, Λ_0 Z_0ᵀ W, log|D_0|, WᵀW − f_0ᵀ D_0⁻¹ f_0)``."""
     d0 = th[0] ** 2 * design.counts[0] + 1.0
     f0 = th[0] * design.zw[0]
-    logdet = float(np.log(d0).sum())
-    g = design.ww - f0.T @ (f0 / d0[:, None])
+    return d0, f0, float(np.log(d0).sum()), design.ww - f0.T @ (f0 / d0[:, None])
+
+
+def _solve_nested(design: CrossedDesign, th: np.ndarray) -> _Solve:
+    """Factor 0 eliminated in closed form, factors 1 and 2 folded into one (see the module docstring)."""
+    d0, f0, logdet, g = _eliminate_first(design, th)
     root = _nested_root(design, th)
     z10 = design.cross[(0, 1)].T.tocsr()  # Z_1ᵀ Z_0: levels_1 × levels_0
     scaled = z10.multiply((th[0] ** 2 / d0)[None, :]).tocsr()
@@ -168,11 +172,8 @@ def _solve(design: CrossedDesign, theta: np.ndarray, keep: bool = False, nested:
     sizes = design.sizes
     th = np.asarray(theta, float)
     if design.parent_of is not None and nested and not keep:
-        return _solve_nested(design, th, keep)
-    d0 = th[0] ** 2 * design.counts[0] + 1.0  # diagonal block of the first factor
-    f0 = th[0] * design.zw[0]  # Λ_0 Z_0ᵀ W
-    logdet = float(np.log(d0).sum())
-    g = design.ww - f0.T @ (f0 / d0[:, None])
+        return _solve_nested(design, th)
+    d0, f0, logdet, g = _eliminate_first(design, th)  # the diagonal block of the first factor
     if len(sizes) == 1:
         u = [f0 / d0[:, None]] if keep else None
         return _Solve(logdet, g, u)
@@ -273,7 +274,7 @@ class CrossedFit:
                              "t_stat": t, "p_value": p, "conf_low": self.beta - q * se,
                              "conf_high": self.beta + q * se})
 
-    def conditional_modes(self, y_minus_xb: np.ndarray | None = None) -> dict[str, pd.Series]:
+    def conditional_modes(self) -> dict[str, pd.Series]:
         """Conditional modes b̂ = Λ û of each factor's intercepts (the BLUPs lme4's ``ranef`` gives)."""
         solved = _solve(self.design, self.theta, keep=True)
         # û = A⁻¹ ΛZᵀ(y − Xβ̂): the last column of A⁻¹ΛZᵀW minus its X columns times β̂
@@ -288,7 +289,8 @@ def _sigma2(design: CrossedDesign, prss: float, reml: bool) -> float:
     return prss / (design.n - design.p if reml else design.n)
 
 
-def satterthwaite_df(design: CrossedDesign, theta: np.ndarray, sigma: float, reml: bool) -> np.ndarray:
+def satterthwaite_df(design: CrossedDesign, theta: np.ndarray, sigma: float, reml: bool,
+                     center: _Solve | None = None) -> np.ndarray:
     """Satterthwaite df of each fixed effect, lmerTest's way: 2 (Var β_j)² / (∇Var β_j)ᵀ A (∇Var β_j).
 
     The variance parameters are lmerTest's (θ, σ); ``A`` is their asymptotic covariance,
@@ -296,7 +298,8 @@ def satterthwaite_df(design: CrossedDesign, theta: np.ndarray, sigma: float, rem
     ``f(θ) + d log(2πσ²) + r²(θ)/σ²`` (``d = n − p`` for REML, ``n`` for ML, ``f`` the log
     determinants) and ``Var β = σ² G(θ)⁻¹``.  In θ the derivatives are central differences
     (relative steps 1e-4, where lmerTest uses numDeriv's Richardson extrapolation), and the
-    Hessian and the Jacobian share their evaluations: 1 + 2k + 2k(k−1) solves for k factors.
+    Hessian and the Jacobian share their evaluations: 1 + 2k + 2k(k−1) solves for k factors
+    (2k + 2k(k−1) when ``center``, the solve at θ itself, is handed in).
     """
     theta = np.asarray(theta, float)
     k, p = len(theta), design.p
@@ -307,7 +310,7 @@ def satterthwaite_df(design: CrossedDesign, theta: np.ndarray, sigma: float, rem
         """(log determinants, r², diag G⁻¹) at θ + Σ steps·h."""
         if steps not in cache:
             th = np.abs(theta + np.asarray(steps) * h)
-            solved = _solve(design, th)
+            solved = center if center is not None and not any(steps) else _solve(design, th)
             _, _, prss, logdet_rx = _profiled(design, solved, reml)
             logdets = solved.logdet_a + (logdet_rx if reml else 0.0)
             cache[steps] = (logdets, prss, np.diag(np.linalg.inv(solved.g[:p, :p])))
@@ -367,6 +370,7 @@ def fit_crossed(design: CrossedDesign, *, reml: bool = True, start: Sequence[flo
     dev, beta, prss, _ = _profiled(design, solved, reml)
     s2 = _sigma2(design, prss, reml)
     cov = s2 * np.linalg.inv(solved.g[: design.p, : design.p])
-    df = satterthwaite_df(design, theta, np.sqrt(s2), reml) if satterthwaite else np.full(design.p, np.nan)
+    df = (satterthwaite_df(design, theta, np.sqrt(s2), reml, center=solved) if satterthwaite
+          else np.full(design.p, np.nan))
     return CrossedFit(theta, beta, float(np.sqrt(s2)), dev, reml, cov, df, evals, bool(res.success),
                       str(res.message), design, time.perf_counter() - started)

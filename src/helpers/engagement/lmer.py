@@ -308,7 +308,7 @@ def fit_blocked(frame: ModelFrame, *, reml: bool = True, full: bool = True,
         aic=fit.deviance + 2 * fit.n_params, bic=fit.deviance + np.log(design.n) * fit.n_params,
         loglik=fit.loglik, n_params=fit.n_params, sigma=fit.sigma, n_obs=design.n,
         n_groups={g: int(len(lv)) for g, lv in zip(design.groups, design.levels, strict=True)},
-        singular=bool((fit.theta < 1e-4).any()), messages=messages, seconds=fit.seconds,
+        singular=bool((fit.theta < 1e-4).any()), messages=messages, seconds=fit.seconds, theta=fit.theta,
     )
     out.notes.append(f"fitted by the blocked Cholesky engine ({fit.n_evals} deviance evaluations)")
     if full:
@@ -321,7 +321,6 @@ def fit_blocked(frame: ModelFrame, *, reml: bool = True, full: bool = True,
         out.fixed_prediction = fixed
         out.fitted = fitted
         out.residuals = frame.data[spec.response].to_numpy(float) - fitted
-    out.theta = fit.theta
     return out
 
 

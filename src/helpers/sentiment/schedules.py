@@ -148,27 +148,39 @@ def best_by_rate(table: pd.DataFrame) -> str | None:
     return str(ok.sort_values("r2_per_minute", ascending=False).iloc[0]["schedule"])
 
 
-def train_at_chosen_depth(schedule: str, texts: Sequence[str], scores: Sequence[float], *,
-                          model_name: str = OFFLINE_MODEL, device=None, out_dir=None, depth_sample: int = 600,
-                          depth_tolerance: float | str = "se", **overrides):
-    """Chapter 02's default path in one call: choose the frozen encoder's depth, then train.
+def choose_frozen_depth(schedule: str, texts: Sequence[str], scores: Sequence[float], *,
+                        model_name: str = OFFLINE_MODEL, device=None, depth_sample: int = 600,
+                        depth_tolerance: float | str = "se", **overrides):
+    """The frozen encoder's depth for ``schedule``, chosen on the training split; ``None`` when none is chosen.
 
-    For ``frozen_ridge`` the depth is chosen by
-    :func:`helpers.sentiment.encoder_depth.select_depth` on the training split
-    (unless ``encoder_layers`` is among ``overrides``) and the sampled texts'
-    features are reused; other schedules train at full depth.  Returns
-    ``(result, depth_choice)``, the choice ``None`` when none was made.
+    Only ``frozen_ridge`` has a depth to choose, and only while ``encoder_layers`` is not
+    among ``overrides`` (the same overrides :func:`train_schedule` takes, so the depth is
+    measured at the settings the model will be trained with):
+    :func:`helpers.sentiment.encoder_depth.select_depth`.
     """
     import torch
 
     from helpers.sentiment.encoder_depth import select_depth
 
-    choice = None
-    if SCHEDULES[schedule].method == "frozen_ridge" and overrides.get("encoder_layers") is None:
-        dev = torch.device(device) if device is not None else None
-        config = default_config(model_name, dev is not None and dev.type == "cuda", **overrides)
-        choice = select_depth(texts, scores, model_name=model_name, config=config, sample=depth_sample,
-                              tolerance=depth_tolerance, device=device)
+    if SCHEDULES[schedule].method != "frozen_ridge" or overrides.get("encoder_layers") is not None:
+        return None
+    dev = torch.device(device) if device is not None else None
+    config = default_config(model_name, dev is not None and dev.type == "cuda", **overrides)
+    return select_depth(texts, scores, model_name=model_name, config=config, sample=depth_sample,
+                        tolerance=depth_tolerance, device=device)
+
+
+def train_at_chosen_depth(schedule: str, texts: Sequence[str], scores: Sequence[float], *,
+                          model_name: str = OFFLINE_MODEL, device=None, out_dir=None, depth_sample: int = 600,
+                          depth_tolerance: float | str = "se", **overrides):
+    """Chapter 02's default path in one call: :func:`choose_frozen_depth`, then train at that depth.
+
+    The sampled texts' features are reused; other schedules train at full depth.  Returns
+    ``(result, depth_choice)``, the choice ``None`` when none was made.
+    """
+    choice = choose_frozen_depth(schedule, texts, scores, model_name=model_name, device=device,
+                                 depth_sample=depth_sample, depth_tolerance=depth_tolerance, **overrides)
+    if choice is not None:
         overrides = {**overrides, "encoder_layers": choice.depth}
     result = train_schedule(schedule, texts, scores, model_name=model_name, device=device, out_dir=out_dir,
                             known_features=choice.features if choice else None, **overrides)
