@@ -179,7 +179,8 @@ def as_floats(text):
     return tuple(float(x) for x in as_list(text))
 
 
-require_r(("lme4", "lmerTest", "glmmTMB"))  # a clear message with the fix if the R side is missing
+# a clear message with the fix if the R side is missing; pymer4 is imported (seconds) only for its engine
+require_r(("lme4", "lmerTest", "glmmTMB"), pymer4=engine == "pymer4")
 truth = read_truth(layout.root)
 synthetic = truth is not None
 if sentiment_source == "simulated" and not synthetic:

@@ -293,7 +293,7 @@ if do_measurement:
                             + ("; ".join(f"{m}: {', '.join(s)}" for m, s in kept.items()) if kept else "none")
                             + ". Refit them here with `measurement_source = \"refit\"`.")
     else:
-        require_r(("lme4", "lmerTest"))
+        require_r(("lme4", "lmerTest"), pymer4=False)  # the fits call lmerTest directly
         fits = fit_models(study_model_specs(), posts_est, comments_est, engine="lmerTest", min_groups=min_groups)
         rows = correct_models(fits, calibration, planted=planted or None, lambdas=as_list(simex_lambdas, float),
                               n_rep=int(simex_reps) or None, n_boot=int(n_boot), seed=seed, refit=simex_refit,
@@ -304,7 +304,7 @@ if do_measurement:
     if synthetic:
         rows["planted"] = rows["outcome"].map(planted)
         if latent03 is None:
-            require_r(("lme4", "lmerTest"))
+            require_r(("lme4", "lmerTest"), pymer4=False)  # the fits call lmerTest directly
             latent03 = latent_rows(fit_models(study_model_specs(), load_posts(layout.root, sentiment="latent"),
                                               load_comments(layout.root, sentiment="latent"), engine="lmerTest",
                                               min_groups=min_groups), planted)

@@ -51,3 +51,20 @@ def test_modules_read_their_settings_through_config(monkeypatch, tmp_path):
     monkeypatch.delenv("XHS_SALT")
     assert choose_salt() != choose_salt()  # random per run without a salt
     assert project_root() == config.project_root()
+
+
+def test_whole_number_settings(monkeypatch):
+    monkeypatch.delenv("XHS_R_BLAS_THREADS", raising=False)
+    assert config.r_blas_threads() == 1
+    monkeypatch.setenv("XHS_R_BLAS_THREADS", "0")
+    assert config.r_blas_threads() == 0
+    monkeypatch.setenv("XHS_BOOK_JOBS", "3")
+    assert config.book_jobs() == 3
+    monkeypatch.setenv("XHS_BOOK_JOBS", "0")
+    assert config.book_jobs() == 1  # at least one chapter at a time
+    monkeypatch.setenv("XHS_BOOK_JOBS", "two")
+    with pytest.raises(config.ConfigError, match=r"XHS_BOOK_JOBS must be a whole number, not 'two'"):
+        config.book_jobs()
+    monkeypatch.setenv("XHS_R_BLAS_THREADS", "-1")
+    with pytest.raises(config.ConfigError, match="0 or more"):
+        config.r_blas_threads()

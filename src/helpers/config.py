@@ -11,6 +11,9 @@ reader finds them all in one file (and README's table of them cannot drift far):
 ``XHS_CHROMIUM``       the Chromium binary for the browser check; default ``chromium`` on PATH
 ``XHS_REQUIRE_R``      ``1`` makes tests that need R fail instead of skipping (CI, make test)
 ``XHS_BOOK_HTML``      a built book to check in the browser test (default: none, test skips)
+``XHS_R_BLAS_THREADS`` threads of R's own BLAS (lme4, glmmTMB); default 1, 0 leaves it alone
+``XHS_BOOK_JOBS``      chapters run side by side by ``make book``; default 2 on a machine with
+                       2 or more cores, else 1
 =====================  ==================================================================
 
 Functions, not constants: tests and notebooks change the environment after import.
@@ -98,6 +101,29 @@ def chromedriver() -> str | None:
         if name and shutil.which(name):
             return shutil.which(name)
     return None
+
+
+def r_blas_threads() -> int:
+    """``$XHS_R_BLAS_THREADS``: threads for R's BLAS (default 1; 0 leaves R's default)."""
+    return _int_setting("XHS_R_BLAS_THREADS", 1)
+
+
+def book_jobs() -> int:
+    """``$XHS_BOOK_JOBS``: chapters the book build runs side by side (default 2 with 2+ cores)."""
+    return max(1, _int_setting("XHS_BOOK_JOBS", 2 if (os.cpu_count() or 1) >= 2 else 1))
+
+
+def _int_setting(name: str, default: int) -> int:
+    value = _env(name)
+    if value is None:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise ConfigError(f"${name} must be a whole number, not {value!r}") from None
+    if number < 0:
+        raise ConfigError(f"${name} must be 0 or more, not {number}")
+    return number
 
 
 def require_r() -> bool:

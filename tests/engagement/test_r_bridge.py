@@ -53,3 +53,29 @@ def test_missing_r_package_names_the_fix():
     require_r_or_skip(("lme4",))
     with pytest.raises(r_bridge.REngineUnavailable, match="make setup"):
         r_bridge.require_r(("surely_not_an_r_package_xyz",))
+
+
+@pytest.mark.r
+def test_r_blas_is_capped_and_numpy_blas_is_not():
+    """In a fresh process: R's BLAS gets XHS_R_BLAS_THREADS threads, numpy's keeps its own."""
+    import json
+    import subprocess
+    import sys
+
+    require_r_or_skip(("lme4",))
+    probe = (
+        "import json, numpy, threadpoolctl\n"
+        "before = {i['filepath']: i['num_threads'] for i in threadpoolctl.threadpool_info() if i['user_api'] == 'blas'}\n"
+        "from helpers.engagement.r_bridge import start_r, _STATE\n"
+        "start_r(pymer4=False)\n"
+        "after = {i['filepath']: i['num_threads'] for i in threadpoolctl.threadpool_info() if i['user_api'] == 'blas'}\n"
+        "print(json.dumps({'before': before, 'after': after, 'capped': _STATE['blas']}))\n"
+    )
+    env = {**os.environ, "XHS_R_BLAS_THREADS": "1", "OPENBLAS_NUM_THREADS": "2"}
+    out = json.loads(subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True,
+                                    check=True).stdout.strip().splitlines()[-1])
+    r_libs = set(out["after"]) - set(out["before"])
+    assert r_libs, "starting R loaded no BLAS of its own"
+    assert {c["filepath"] for c in out["capped"]} == r_libs
+    assert all(out["after"][p] == 1 for p in r_libs)
+    assert all(out["after"][p] == n for p, n in out["before"].items())  # numpy's BLAS untouched

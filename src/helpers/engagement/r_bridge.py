@@ -12,7 +12,11 @@ Chapter 03 fits its models in R (lme4, lmerTest, glmmTMB).  Everything that has 
   ``expr`` and returns ``list(value = ..., messages = ...)`` with every R warning and message
   muffled and kept, so the chapter prints singular-fit and convergence notes instead of losing
   them to R's console;
-* :func:`copy_vector`, :func:`named_list` and :func:`to_r_frame` move data across safely.
+* :func:`copy_vector`, :func:`named_list` and :func:`to_r_frame` move data across safely;
+* R's own BLAS (the system OpenBLAS R was linked against, not numpy's) runs on
+  ``XHS_R_BLAS_THREADS`` threads, 1 by default: lme4's dense pieces are small, and a
+  multi-threaded OpenBLAS spends its time waking and parking threads on them (on a 2-core
+  machine chapter 03 took less wall time and far less CPU time with R's BLAS on one thread).
 
 Whether R *must* be present (CI, ``make test``) is a setting read from
 :mod:`helpers.config` (``XHS_REQUIRE_R=1``); tests then fail instead of skipping.
@@ -85,6 +89,8 @@ def start_r(pymer4: bool = True) -> Any:
     """Start R (once) and return ``rpy2.robjects``; with ``pymer4`` also import pymer4."""
     if "ro" in _STATE and (not pymer4 or _STATE.get("pymer4")):
         return _STATE["ro"]
+    if "ro" not in _STATE and "blas_before" not in _STATE:
+        _STATE["blas_before"] = _blas_paths()
     with preserved_library_path():
         try:
             import rpy2.robjects as ro
@@ -99,7 +105,38 @@ def start_r(pymer4: bool = True) -> Any:
     if "ro" not in _STATE:
         ro.r(_CAPTURE)
         _STATE["ro"] = ro
+        _STATE["blas"] = limit_r_blas_threads(_STATE.get("blas_before", set()))
     return ro
+
+
+def _blas_paths() -> set[str]:
+    from threadpoolctl import threadpool_info
+
+    return {i["filepath"] for i in threadpool_info() if i.get("user_api") == "blas"}
+
+
+def limit_r_blas_threads(loaded_before: set[str], threads: int | None = None) -> list[dict[str, Any]]:
+    """Cap the threads of the BLAS libraries R brought into this process; return what was capped.
+
+    Only libraries that were not loaded before R started are touched (``loaded_before``), so
+    numpy's and scipy's own BLAS keep their threads for the dense algebra done in Python (the
+    blocked engine of :mod:`helpers.engagement.crossed_lmm`).  ``threads`` defaults to
+    :func:`helpers.config.r_blas_threads`; 0 leaves R's BLAS as it is.
+    """
+    from threadpoolctl import ThreadpoolController
+
+    from helpers import config
+
+    threads = config.r_blas_threads() if threads is None else int(threads)
+    if threads <= 0:
+        return []
+    controller = ThreadpoolController()
+    capped = []
+    for lib in controller.lib_controllers:
+        if lib.user_api == "blas" and lib.filepath not in loaded_before:
+            lib.set_num_threads(threads)
+            capped.append({"filepath": lib.filepath, "num_threads": threads})
+    return capped
 
 
 def missing_r_packages(packages: tuple[str, ...]) -> list[str]:
