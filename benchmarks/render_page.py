@@ -81,7 +81,10 @@ def hide_temporary_paths(text: str) -> str:
 
 #: What each benchmark compares against (the page says it before the figures).
 DESCRIPTIONS = {
-    "book_time": "the whole book at `--scale 1` under papermill, chapter by chapter, then the HTML build.",
+    "book_time": "what `make book` does at `--scale 1` (chapter 06's small sweeps, the chapters under papermill "
+                 "side by side where one does not read the other, the HTML build) into a scratch folder; the "
+                 "CPU time of all of it and the CPU floor (CPU time / cores), the least wall time any running "
+                 "order of the same work could take.",
     "cooccurrence_speed": "the library's co-occurrence engines (numba, scipy) against the `XᵀX` a scipy user "
                           "would write, on the same tokens of the raw and the cleaned comments; best of N; "
                           "seconds saved per build beside each ratio; then the VOS layout and clustering of a "

@@ -40,6 +40,9 @@ def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--keep-going", action="store_true", help="run later notebooks after a failure")
     parser.add_argument("--kernel", default=None)
     parser.add_argument("--no-progress", action="store_true")
+    parser.add_argument("--jobs", type=int, default=None,
+                        help="chapters run side by side, each once the chapters it reads from are done "
+                             "(default $XHS_BOOK_JOBS, else 2 on a machine with 2 or more cores)")
 
 
 def _run(args: argparse.Namespace, sweeps: bool = False) -> int:
@@ -67,6 +70,7 @@ def _run(args: argparse.Namespace, sweeps: bool = False) -> int:
         kernel=args.kernel,
         keep_going=args.keep_going,
         progress=not args.no_progress,
+        jobs=args.jobs if args.jobs is not None else config.book_jobs(),
     )
     print(summarise(records))
     return 1 if any(r.status == "failed" for r in records) else 0

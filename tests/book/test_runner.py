@@ -138,3 +138,88 @@ def test_cli_reports_bad_parameter(capsys):
     code = cli_main(["run", "--only", "01", "-p", "no_such_parameter", "1", "--run-dir", "/tmp/unused-run"])
     assert code == 2
     assert "no_such_parameter" in capsys.readouterr().err
+
+
+TIMED = '''# %% tags=["parameters"]
+run_dir = "x"
+name = "step"
+pause = 0.0
+fail = False
+
+# %%
+import json, pathlib, time
+started = time.time()
+time.sleep(pause)
+if fail:
+    raise RuntimeError("planted failure in " + name)
+pathlib.Path(run_dir, name + ".json").write_text(json.dumps({"start": started, "end": time.time()}))
+'''
+
+
+@pytest.fixture
+def dag_dir(tmp_path):
+    """Four steps: a -> c, b independent, d after c (as 01 -> 02, 05 alone, 06 after 03)."""
+    folder = tmp_path / "dag"
+    folder.mkdir()
+    for stem in ("01_a", "02_c", "03_b", "04_d"):
+        (folder / f"{stem}.py").write_text(TIMED)
+    return folder
+
+
+DAG = {"01_a": (), "02_c": ("01_a",), "03_b": (), "04_d": ("02_c",)}
+
+
+def _times(run_dir, stem):
+    return json.loads((run_dir / f"{stem}.json").read_text())
+
+
+def test_prerequisites_follow_the_book_and_fall_back_to_run_order():
+    from helpers.book.run_folder import STEPS, prerequisites
+
+    assert prerequisites("05_cnsd_pipeline", STEPS) == []
+    assert prerequisites("04_semantic_networks", STEPS) == ["01_data_cleaning", "02_sentiment"]
+    assert prerequisites("06_inference_robustness", STEPS) == ["01_data_cleaning", "02_sentiment",
+                                                                "03_engagement_models"]
+    assert prerequisites("06_inference_robustness", ["03_engagement_models", "06_inference_robustness"]) == [
+        "03_engagement_models"]
+    # a notebook of your own waits for everything before it, and so does every step after it
+    assert prerequisites("07_mine", [*STEPS, "07_mine"]) == list(STEPS)
+    assert prerequisites("05_cnsd_pipeline", ["07_mine", "05_cnsd_pipeline"]) == ["07_mine"]
+
+
+def test_side_by_side_runs_independent_steps_together_and_waits_for_inputs(dag_dir, tmp_path):
+    run_dir = tmp_path / "run"
+    params = [("01_a.pause", 3.0), ("03_b.pause", 3.0)] + [(f"{s}.name", s) for s in DAG]
+    lines = []
+    records = run_notebooks(run_dir, steps=list(DAG), parameters=params, notebooks_dir=dag_dir, kernel="python3",
+                            jobs=2, depends=DAG, progress=False, log=lines.append)
+    assert [r.step for r in records] == list(DAG) and all(r.status == "ok" for r in records)
+    a, b, c, d = (_times(run_dir, s) for s in ("01_a", "03_b", "02_c", "04_d"))
+    assert b["start"] < a["end"] and a["start"] < b["end"]  # 01_a and 03_b overlapped
+    assert c["start"] >= a["end"] and d["start"] >= c["end"]  # each waited for its input
+    assert any("side by side" in line for line in lines)
+    log = json.loads((run_dir / "run_log.json").read_text())
+    assert [n["step"] for n in log["notebooks"]] == list(DAG)
+
+
+def test_side_by_side_failure_stops_dependents_not_running_steps(dag_dir, tmp_path):
+    run_dir = tmp_path / "run"
+    params = [("01_a.fail", True), ("03_b.pause", 3.0)] + [(f"{s}.name", s) for s in DAG]
+    records = run_notebooks(run_dir, steps=list(DAG), parameters=params, notebooks_dir=dag_dir, kernel="python3",
+                            jobs=2, depends=DAG, progress=False, log=lambda *_: None)
+    status = {r.step: r.status for r in records}
+    assert status == {"01_a": "failed", "02_c": "not run", "03_b": "ok", "04_d": "not run"}
+    assert "planted failure in 01_a" in records[0].error and records[0].failed_cell is not None
+    assert (run_dir / "03_b.json").exists()  # the step already running was allowed to finish
+
+
+def test_side_by_side_gives_the_same_outputs_as_one_at_a_time(nb_dir, tmp_path):
+    outputs = {}
+    for jobs in (1, 2):
+        run_dir = tmp_path / f"run{jobs}"
+        records = run_notebooks(run_dir, steps=["01_good", "03_later"], parameters=[("alpha", 1.5)],
+                                notebooks_dir=nb_dir, kernel="python3", jobs=jobs, progress=False,
+                                log=lambda *_: None)
+        assert [r.status for r in records] == ["ok", "ok"]
+        outputs[jobs] = ((run_dir / "results" / "01_good.json").read_text(), (run_dir / "later.txt").read_text())
+    assert outputs[1] == outputs[2]

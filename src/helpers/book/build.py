@@ -37,13 +37,14 @@ INFERENCE_STEP = "06_inference_robustness"
 
 def run_book_sweeps(parameters: list[tuple[str, Any]], steps: list[str] | None = None, *,
                     workers: int | None = None, kernel: str | None = None,
-                    log: Any = print) -> list[tuple[str, Any]]:
+                    sweeps_dir: str | Path | None = None, log: Any = print) -> list[tuple[str, Any]]:
     """Run the book's sweeps and point chapter 06 at them: the parameters to add to the run.
 
     A sweep resumes: runs already finished with the same notebook sources and parameters are
     reused, so a rebuild costs nothing.  A parameter the user set (``power_sweep`` or
     ``06.power_sweep``) wins and its sweep is not run; so does a run without chapter 06.  A
     sweep with failed runs is reported; chapter 06 draws the runs that finished and says so.
+    ``sweeps_dir`` holds one folder per sweep (default ``_build/sweeps``).
     """
     from helpers.book.sweep import run_sweep
 
@@ -55,7 +56,8 @@ def run_book_sweeps(parameters: list[tuple[str, Any]], steps: list[str] | None =
     for name, spec in BOOK_SWEEPS:
         if name in given:
             continue
-        _, folder = run_sweep(project_root() / spec, workers=workers, kernel=kernel, log=log)
+        _, folder = run_sweep(project_root() / spec, Path(sweeps_dir) / Path(spec).stem if sweeps_dir else None,
+                              workers=workers, kernel=kernel, log=log)
         added.append((f"06.{name}", str(folder)))
     return added
 

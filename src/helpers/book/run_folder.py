@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from helpers.jsonio import dumps
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
+    from collections.abc import Iterable, Mapping, Sequence
 
     from helpers.book.results_schema import StepResults
 
@@ -31,6 +31,42 @@ STEPS: tuple[str, ...] = (
     "05_cnsd_pipeline",
     "06_inference_robustness",
 )
+
+
+#: The steps whose outputs each chapter reads from the run folder.  The runner starts a chapter
+#: once these have finished, so with ``jobs`` > 1 independent chapters run side by side: the
+#: CNSD chapter (05) reads nothing of the Xiaohongshu chapters, the semantic maps (04) need only
+#: the sentiment scores, and the robustness chapter (06) reads chapter 03's corrections.
+DEPENDS: dict[str, tuple[str, ...]] = {
+    "01_data_cleaning": (),
+    "02_sentiment": ("01_data_cleaning",),
+    "03_engagement_models": ("02_sentiment",),
+    "04_semantic_networks": ("02_sentiment",),
+    "05_cnsd_pipeline": (),
+    "06_inference_robustness": ("03_engagement_models",),
+}
+
+
+def prerequisites(step: str, selected: Sequence[str],
+                  depends: Mapping[str, Sequence[str]] | None = None) -> list[str]:
+    """The steps among ``selected`` (in run order) that must finish before ``step`` starts.
+
+    For steps named in ``depends`` (default :data:`DEPENDS`) these are the transitive
+    dependencies of ``step``; a step unknown to it (a notebook of your own), or one selected
+    after such a step, waits for every step selected before it, as a sequential run would.
+    """
+    depends = DEPENDS if depends is None else depends
+    earlier = list(selected[: list(selected).index(step)])
+    if step not in depends or any(s not in depends for s in earlier):
+        return earlier
+    needed: set[str] = set()
+    todo = list(depends[step])
+    while todo:
+        current = todo.pop()
+        if current not in needed:
+            needed.add(current)
+            todo.extend(depends.get(current, ()))
+    return [s for s in earlier if s in needed]
 
 
 def match_steps(name: str | int, steps: Iterable[str] = STEPS) -> list[str]:

@@ -20,7 +20,7 @@ import jupytext
 import nbformat
 
 from helpers import config
-from helpers.book.run_folder import STEPS, RunLayout, match_steps
+from helpers.book.run_folder import STEPS, RunLayout, match_steps, prerequisites
 
 DEFAULT_KERNEL = "xhs-depression"
 SHARED_PARAMETERS = ("run_dir", "scale", "seed")
@@ -158,71 +158,158 @@ def run_notebooks(
     kernel: str | None = None,
     keep_going: bool = False,
     progress: bool = True,
+    jobs: int = 1,
+    depends: Mapping[str, Iterable[str]] | None = None,
     log=print,
 ) -> list[NotebookRun]:
-    """Run the selected notebooks in order; return one :class:`NotebookRun` each.
+    """Run the selected notebooks; return one :class:`NotebookRun` each, in run order.
 
-    Stops at the first failure unless ``keep_going``; the report and
-    ``run_log.json`` in the run folder say which notebook failed and at which cell.
+    A chapter starts once the chapters it reads from have finished
+    (:func:`helpers.book.run_folder.prerequisites`, over ``depends``, default the book's
+    :data:`~helpers.book.run_folder.DEPENDS`); with ``jobs`` > 1 up to that many run
+    side by side, each in its own worker process and kernel.  The chapters' outputs do not
+    depend on ``jobs``: each is seeded, reads only its prerequisites' files and writes its
+    own.  Its *timings* do: chapters side by side share the cores.  Stops starting chapters
+    at the first failure unless ``keep_going`` (chapters already running finish); the report
+    and ``run_log.json`` in the run folder say which notebook failed and at which cell.
     """
-    import papermill as pm
-    from papermill.exceptions import PapermillExecutionError
-
     layout = RunLayout.at(run_dir)
     nb_dir = Path(notebooks_dir) if notebooks_dir else project_root() / "notebooks"
     selected = list(steps) if steps else [s for s in STEPS if (nb_dir / f"{s}.py").exists() or (nb_dir / f"{s}.ipynb").exists()]
     unknown = [s for s in selected if not ((nb_dir / f"{s}.py").exists() or (nb_dir / f"{s}.ipynb").exists())]
     if unknown:
         raise RunnerError(f"unknown notebook(s) {unknown}; available: {sorted(p.stem for p in nb_dir.glob('[0-9]*.py'))}")
+    jobs = max(1, int(jobs))
     notebooks = {step: load_notebook(nb_dir, step) for step in selected}
     declared = {step: declared_parameters(nb) for step, nb in notebooks.items()}
     routed = split_parameters(parameters, selected, declared)
     kernel_name = kernel or available_kernel()
 
-    records: list[NotebookRun] = []
-    failed = False
-    for index, step in enumerate(selected, start=1):
-        if failed and not keep_going:
-            records.append(NotebookRun(step, "not run"))
-            continue
+    tasks: dict[str, _Task] = {}
+    for step in selected:
         params: dict[str, Any] = {}
         for name, value in (("run_dir", str(layout.root)), ("scale", scale), ("seed", seed)):
             if name in declared[step]:
                 params[name] = value
         params.update(routed[step])
-        input_path = layout.notebooks / f"{step}.input.ipynb"
-        output_path = layout.notebooks / f"{step}.ipynb"
-        nbformat.write(notebooks[step], input_path)
-        log(f"[{index}/{len(selected)}] {step} {json.dumps(params, ensure_ascii=False, default=str)}")
-        started = time.perf_counter()
-        record = NotebookRun(step, "ok", output=str(output_path), parameters=params)
-        try:
-            pm.execute_notebook(
-                str(input_path),
-                str(output_path),
-                parameters=params,
-                kernel_name=kernel_name,
-                language="python",
-                progress_bar=progress,
-                cwd=str(nb_dir.parent),
-                log_output=False,
-            )
-        except PapermillExecutionError as exc:
-            record.status = "failed"
-            record.failed_cell = exc.cell_index
-            record.error = f"{exc.ename}: {exc.evalue}"
-            failed = True
-        except Exception as exc:  # kernel death, missing kernel, bad notebook
-            record.status = "failed"
-            record.error = f"{type(exc).__name__}: {exc}"
-            failed = True
-        finally:
-            record.seconds = time.perf_counter() - started
-            input_path.unlink(missing_ok=True)
+        tasks[step] = _Task(step, str(layout.notebooks / f"{step}.input.ipynb"),
+                            str(layout.notebooks / f"{step}.ipynb"), params, kernel_name, str(nb_dir.parent),
+                            progress and jobs == 1)
+    needs = {step: prerequisites(step, selected, depends) for step in selected}
+    if jobs > 1 and len(selected) > 1:
+        log(f"running up to {jobs} chapters side by side (each starts when the chapters it reads from are done)")
+    records: dict[str, NotebookRun] = {}
+    started_count = 0
+
+    def start(step: str) -> _Task:
+        nonlocal started_count
+        started_count += 1
+        task = tasks[step]
+        nbformat.write(notebooks[step], task.input_path)
+        log(f"[{started_count}/{len(selected)}] {step} {json.dumps(task.parameters, ensure_ascii=False, default=str)}")
+        return task
+
+    def finish(record: NotebookRun) -> None:
         log("    " + record.describe())
-        records.append(record)
-    write_run_log(layout, records, scale=scale, seed=seed)
-    return records
+        records[record.step] = record
+
+    def ready(pending: list[str]) -> list[str]:
+        return [s for s in pending if all(n in records for n in needs[s])]
+
+    pending = list(selected)
+    failed = False
+    if jobs == 1:
+        while pending and not (failed and not keep_going):
+            step = ready(pending)[0]  # the run order always has one ready
+            pending.remove(step)
+            record = execute_notebook(start(step))
+            finish(record)
+            failed = failed or record.status == "failed"
+    else:
+        import multiprocessing
+        from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+        context = multiprocessing.get_context("spawn")  # a fresh interpreter: no forked kernel-manager state
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_side_by_side_worker) as pool:
+            running: dict[Any, str] = {}
+            while pending or running:
+                if not (failed and not keep_going):
+                    for step in ready(pending)[: jobs - len(running)]:
+                        pending.remove(step)
+                        running[pool.submit(execute_notebook, start(step))] = step
+                if not running:
+                    break
+                done, _ = wait(list(running), return_when=FIRST_COMPLETED)
+                for future in done:
+                    step = running.pop(future)
+                    try:
+                        record = future.result()
+                    except Exception as exc:  # the worker process itself died
+                        record = NotebookRun(step, "failed", output=tasks[step].output_path,
+                                             parameters=tasks[step].parameters,
+                                             error=f"worker process failed: {type(exc).__name__}: {exc}")
+                    finish(record)
+                    failed = failed or record.status == "failed"
+    for step in pending:
+        records[step] = NotebookRun(step, "not run")
+    ordered = [records[s] for s in selected]
+    write_run_log(layout, ordered, scale=scale, seed=seed)
+    return ordered
+
+
+@dataclass(frozen=True)
+class _Task:
+    """One notebook to execute: everything a worker process needs, and nothing unpicklable."""
+
+    step: str
+    input_path: str
+    output_path: str
+    parameters: dict[str, Any]
+    kernel_name: str
+    cwd: str
+    progress: bool
+
+
+def _side_by_side_worker() -> None:
+    """Worker start-up when chapters share the cores: OpenMP threads sleep instead of spinning.
+
+    A spinning OpenMP pool (PyTorch's) burns the core the other chapter's kernel needs;
+    results do not change, only how idle threads wait.  An explicit setting is kept.
+    """
+    import os
+
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+
+def execute_notebook(task: _Task) -> NotebookRun:
+    """Execute one prepared notebook with papermill; never raises, the record says what happened."""
+    import papermill as pm
+    from papermill.exceptions import PapermillExecutionError
+
+    started = time.perf_counter()
+    record = NotebookRun(task.step, "ok", output=task.output_path, parameters=dict(task.parameters))
+    try:
+        pm.execute_notebook(
+            task.input_path,
+            task.output_path,
+            parameters=dict(task.parameters),
+            kernel_name=task.kernel_name,
+            language="python",
+            progress_bar=task.progress,
+            cwd=task.cwd,
+            log_output=False,
+        )
+    except PapermillExecutionError as exc:
+        record.status = "failed"
+        record.failed_cell = exc.cell_index
+        record.error = f"{exc.ename}: {exc.evalue}"
+    except Exception as exc:  # kernel death, missing kernel, bad notebook
+        record.status = "failed"
+        record.error = f"{type(exc).__name__}: {exc}"
+    finally:
+        record.seconds = time.perf_counter() - started
+        Path(task.input_path).unlink(missing_ok=True)
+    return record
 
 
 def write_run_log(layout: RunLayout, records: list[NotebookRun], *, scale: float, seed: int) -> Path:

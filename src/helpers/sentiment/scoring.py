@@ -25,6 +25,7 @@ run (no speed is claimed here).
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import threading
 import warnings
@@ -183,7 +184,7 @@ def export_onnx(model, path: str | Path, *, opset: int = 17) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     model = model.to("cpu").eval()
     example = (torch.tensor([[0, 5, 6, 2], [0, 7, 2, 1]]), torch.tensor([[1, 1, 1, 1], [1, 1, 1, 0]]))
-    partial = path.with_name(path.name + ".partial")
+    partial = path.with_name(f"{path.name}.{os.getpid()}.partial")  # two chapters side by side: two partials
     axes = {"input_ids": {0: "batch", 1: "tokens"}, "attention_mask": {0: "batch", 1: "tokens"}, "score": {0: "batch"}}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the exporter's deprecation and tracer notices are not news here
