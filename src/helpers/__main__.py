@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 from helpers import config
-from helpers.book.runner import RunnerError, coerce_value, run_notebooks, summarise
+from helpers.book.runner import RunnerError, coerce_value, summarise
 
 #: Commands implemented in their own modules, each exposing ``main(argv) -> int``.
 DELEGATED = {
@@ -57,11 +57,9 @@ def _run(args: argparse.Namespace, sweeps: bool = False) -> int:
                 raise RunnerError(f"--only {name}: no such step (steps: {', '.join(STEPS)})")
             steps += match
     parameters = [(k, coerce_value(v)) for k, v in args.parameter]
-    if sweeps:
-        from helpers.book.build import run_book_sweeps
+    from helpers.book.build import run_book_chapters
 
-        parameters += run_book_sweeps(parameters, steps, kernel=args.kernel)
-    records = run_notebooks(
+    records = run_book_chapters(
         args.run_dir,
         steps=steps,
         scale=args.scale,
@@ -71,6 +69,7 @@ def _run(args: argparse.Namespace, sweeps: bool = False) -> int:
         keep_going=args.keep_going,
         progress=not args.no_progress,
         jobs=args.jobs if args.jobs is not None else config.book_jobs(),
+        sweeps=sweeps,
     )
     print(summarise(records))
     return 1 if any(r.status == "failed" for r in records) else 0

@@ -221,3 +221,60 @@ def test_the_book_runs_chapter_06s_sweeps_unless_told_otherwise(monkeypatch, tmp
     assert ran == ["specification_curve_small.yml"]
     for _, spec in BOOK_SWEEPS:  # the specs exist and name chapter 06 parameters that exist
         parse_spec(spec if spec.startswith("/") else sweep_module.project_root() / spec)
+
+
+def test_make_book_runs_the_sweeps_beside_chapters_01_to_05(monkeypatch, tmp_path):
+    """jobs > 1: sweeps in the background, 06 after them; each call gets only its chapters' -p."""
+    import threading
+    import time
+
+    import helpers.book.build as build
+    import helpers.book.runner as runner
+    from helpers.book.runner import NotebookRun, RunnerError
+
+    sweeps_done = threading.Event()
+    calls = []
+
+    def fake_sweeps(parameters, steps, **kwargs):
+        time.sleep(0.5)
+        sweeps_done.set()
+        return [("06.power_sweep", "P"), ("06.curve_sweep", "C")]
+
+    def fake_run(run_dir, *, steps, parameters, **kwargs):
+        calls.append({"steps": list(steps), "parameters": list(parameters), "sweeps_done": sweeps_done.is_set(),
+                      "jobs": kwargs["jobs"]})
+        return [NotebookRun(s, "failed" if s == fail_step else "ok") for s in steps]
+
+    monkeypatch.setattr(build, "run_book_sweeps", fake_sweeps)
+    monkeypatch.setattr(runner, "run_notebooks", fake_run)
+    fail_step = None
+    params = [("02.epochs", 1), ("power_sims", 10), ("seed", 3)]
+    records = build.run_book_chapters(tmp_path / "run", parameters=params, jobs=2, log=lambda *_: None)
+    assert [r.step for r in records] == list(build_steps()) and all(r.status == "ok" for r in records)
+    first, last = calls
+    assert first["steps"] == [s for s in build_steps() if s != build.INFERENCE_STEP]
+    assert not first["sweeps_done"], "chapters 01-05 should not wait for the sweeps"
+    assert ("02_sentiment.epochs", 1) in first["parameters"] and not any("power_sims" in n for n, _ in first["parameters"])
+    assert last["steps"] == [build.INFERENCE_STEP] and last["sweeps_done"]
+    assert ("06_inference_robustness.power_sims", 10) in last["parameters"]
+    assert ("06.power_sweep", "P") in last["parameters"] and ("06_inference_robustness.seed", 3) in last["parameters"]
+
+    calls.clear()
+    sweeps_done.clear()
+    fail_step = "03_engagement_models"
+    records = build.run_book_chapters(tmp_path / "run", jobs=2, log=lambda *_: None)
+    assert {r.step: r.status for r in records}[build.INFERENCE_STEP] == "not run" and len(calls) == 1
+
+    calls.clear()
+    sweeps_done.clear()
+    fail_step = None
+    build.run_book_chapters(tmp_path / "run", jobs=1, log=lambda *_: None)
+    assert len(calls) == 1 and calls[0]["sweeps_done"] and calls[0]["jobs"] == 1  # sweeps first, one call
+    with pytest.raises(RunnerError, match="declared by none"):
+        build.run_book_chapters(tmp_path / "run", parameters=[("no_such_setting", 1)], jobs=2, log=lambda *_: None)
+
+
+def build_steps():
+    from helpers.book.run_folder import STEPS
+
+    return STEPS

@@ -62,6 +62,59 @@ def run_book_sweeps(parameters: list[tuple[str, Any]], steps: list[str] | None =
     return added
 
 
+def run_book_chapters(run_dir: str | Path, *, steps: list[str] | None = None, scale: float = 1.0,
+                      seed: int = 20241111, parameters: list[tuple[str, Any]] | None = None,
+                      kernel: str | None = None, keep_going: bool = False, progress: bool = True,
+                      jobs: int = 1, sweeps: bool = True, sweeps_dir: str | Path | None = None,
+                      log: Any = print) -> list[Any]:
+    """What ``make book`` runs before the HTML build: chapter 06's sweeps and the chapters.
+
+    One chapter at a time (``jobs`` = 1) the sweeps run first, as before.  With ``jobs`` > 1
+    they run beside chapters 01 to 05, which do not read them, and chapter 06 starts once both
+    the sweeps and chapter 03 are done: the cores a single-threaded chapter leaves idle do
+    the sweeps' work.  Returns the chapters' :class:`~helpers.book.runner.NotebookRun`
+    records in run order (a chapter not started says ``not run``).
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    from helpers.book.run_folder import STEPS
+    from helpers.book.runner import (
+        NotebookRun,
+        declared_parameters,
+        load_notebook,
+        run_notebooks,
+        split_parameters,
+    )
+
+    parameters = list(parameters or [])
+    nb_dir = project_root() / "notebooks"
+    selected = list(steps) if steps else [s for s in STEPS if (nb_dir / f"{s}.py").exists()]
+    common = dict(scale=scale, seed=seed, kernel=kernel, keep_going=keep_going, progress=progress, jobs=jobs,
+                  log=log)
+    if not sweeps or jobs <= 1 or INFERENCE_STEP not in selected or len(selected) == 1:
+        added = run_book_sweeps(parameters, selected, kernel=kernel, sweeps_dir=sweeps_dir, log=log) if sweeps else []
+        return run_notebooks(run_dir, steps=selected, parameters=parameters + added, **common)
+    # route every -p once over all chapters (a typo fails here, before anything runs), then
+    # hand each of the two calls only its own chapters' settings
+    declared = {s: declared_parameters(load_notebook(nb_dir, s)) for s in selected}
+    routed = split_parameters(parameters, selected, declared)
+
+    def own(chosen: list[str]) -> list[tuple[str, Any]]:
+        return [(f"{s}.{name}", value) for s in chosen for name, value in routed[s].items()]
+
+    first = [s for s in selected if s != INFERENCE_STEP]
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending = pool.submit(run_book_sweeps, parameters, selected, kernel=kernel, sweeps_dir=sweeps_dir, log=log)
+        records = run_notebooks(run_dir, steps=first, parameters=own(first), **common)
+        added = pending.result()
+    if any(r.status == "failed" for r in records) and not keep_going:
+        last = [NotebookRun(INFERENCE_STEP, "not run")]
+    else:
+        last = run_notebooks(run_dir, steps=[INFERENCE_STEP], parameters=own([INFERENCE_STEP]) + added, **common)
+    by_step = {r.step: r for r in records + last}
+    return [by_step[s] for s in selected]
+
+
 def stage_book(run_dir: str | Path, stage_dir: str | Path | None = None) -> Path:
     """Copy book sources and executed notebooks into a staging folder; return it."""
     root = project_root()
