@@ -94,6 +94,10 @@ DESCRIPTIONS = {
     "model_fitting": "the five engagement models through each lme4 route of `helpers.engagement.lmer`, plain "
                      "`lme4::lmer` settings, and Model 5 by the blocked-Cholesky engine against plain "
                      "`lme4::lmer` (REML) with the estimates compared to 1e-4.",
+    "scoring_precision": "ONNX Runtime's dynamic int8 quantisation of the frozen encoder against the chapter's "
+                         "fp32 engine: comments per second, test R² of a ridge head fitted on each precision's own "
+                         "features (embedded corpus and real SMP2020 text), and whether a text's score depends on "
+                         "the other texts in its batch; then the verdict by the rule it prints.",
     "scale_ladder": "each step of the book (synthesis, cleaning, sentiment training and scoring, the engagement "
                     "models with Model 5's slope selection timed apart, the semantic maps) run through the "
                     "library at growing scales, each step in its own process: wall and CPU time, peak memory "
