@@ -4,8 +4,8 @@ Target (issue 4): all five models on the full-scale corpus in under a minute on
 2 cores.  The corpus is generated and cleaned in a scratch folder (the planted
 latent post/comment sentiment stands in for chapter 02's scores, so the timing
 is of the models alone), then the five models are fitted with each lme4 route
-of ``helpers.engagement.lmer``: the lean lmerTest bridge and ``auto`` (pymer4's
-full pipeline for Models 1-4), printing seconds per model and the ratio.
+of ``helpers.engagement.lmer``: the lean lmerTest bridge and ``auto`` (lmerTest, and the
+blocked-Cholesky engine for Model 5 above 28,000 rows), printing seconds per model and the ratio.
 
 Then the baseline a user would write in R: plain ``lme4::lmer(formula, data)``
 with default settings on the same model frames (data handed to R once, outside
@@ -15,6 +15,11 @@ time is the best of ``--repeat`` fits, and the script checks that the fixed
 effects (and the variance parameters θ) agree with the default fit to 1e-4.
 The library's routes add lmerTest's Satterthwaite degrees of freedom and the
 extraction of fitted values, residuals and conditional modes on top of the fit.
+
+Then R's own BLAS (the system OpenBLAS R links, not numpy's) on one thread, the book's default
+(``XHS_R_BLAS_THREADS``, :func:`helpers.engagement.r_bridge.limit_r_blas_threads`), against its
+own default of one thread per core: the same plain ``lme4::lmer`` fits of the five models, wall
+and CPU time of the process, estimates compared to 1e-4 (``--blas-only`` runs just this part).
 
 Last, Model 5 by the blocked-Cholesky engine (:mod:`helpers.engagement.crossed_lmm`, which
 ``engine="auto"`` picks above 28,000 rows) against that same plain ``lme4::lmer`` REML call,
@@ -114,6 +119,50 @@ def lme4_options(posts, comments, repeat: int) -> None:
           f"(largest difference {worst:.1e})")
 
 
+def r_blas_threads(posts, comments, repeat: int) -> None:
+    """The five plain ``lme4::lmer`` fits with R's BLAS on one thread against one thread per core."""
+    from helpers.engagement.data import EngagementDataError, build_frame
+    from helpers.engagement.r_bridge import r_function, set_r_blas_threads, to_r_frame
+
+    fit = r_function(
+        """
+        function(formula, data) {
+          m <- lme4::lmer(stats::as.formula(formula), data = data)
+          c(as.numeric(lme4::fixef(m)), as.numeric(lme4::getME(m, "theta")))
+        }
+        """
+    )
+    frames = []
+    for spec in study_model_specs():
+        try:
+            frame = build_frame(spec, posts, comments if spec.level == "comment" else None)
+        except EngagementDataError:
+            continue
+        frames.append((frame.spec.formula(), to_r_frame(frame.data)))
+    cores = os.cpu_count() or 1
+    settings = {f"{cores} threads (OpenBLAS's default)": cores, "1 thread (the book's default)": 1}
+    timing, estimates = {}, {}
+    for label, threads in settings.items():
+        capped = set_r_blas_threads(threads)
+        best_wall, best_cpu = float("inf"), float("inf")
+        for _ in range(repeat):
+            wall0, cpu0 = time.perf_counter(), time.process_time()
+            estimates[label] = [list(fit(formula, data)) for formula, data in frames]
+            best_wall = min(best_wall, time.perf_counter() - wall0)
+            best_cpu = min(best_cpu, time.process_time() - cpu0)
+        timing[label] = (best_wall, best_cpu)
+        print(f"  R's BLAS on {label:<34} five models {best_wall:6.2f} s wall, {best_cpu:6.2f} s CPU "
+              f"({len(capped)} BLAS librar{'y' if len(capped) == 1 else 'ies'} of R's set)")
+    set_r_blas_threads()  # back to the configured default
+    many, one = settings
+    worst = max(abs(a - b) for m0, m1 in zip(estimates[many], estimates[one], strict=True)
+                for a, b in zip(m0, m1, strict=True))
+    (w0, c0), (w1, c1) = timing[many], timing[one]
+    print(f"R's BLAS threads: one thread against {cores}: wall ratio {w0 / w1:.2f}x (saves {w0 - w1:+.2f} s), "
+          f"CPU ratio {c0 / c1:.2f}x; estimates {'agree' if worst <= 1e-4 else 'DO NOT agree'} to 1e-4 "
+          f"(largest difference {worst:.1e}); best of {repeat}")
+
+
 def blocked_against_lme4(posts, comments, repeat: int) -> None:
     """Model 5: plain ``lme4::lmer`` (REML, defaults) against the blocked engine on the same frame."""
     import numpy as np
@@ -170,6 +219,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--skip-routes", action="store_true", help="only the plain-lme4 comparison")
     parser.add_argument("--blocked-only", action="store_true", help="only Model 5: blocked engine against lme4")
+    parser.add_argument("--blas-only", action="store_true", help="only R's BLAS on one thread against its default")
     parser.add_argument("--blocked-scales", default="4", help="further scales for the Model 5 comparison ('' none)")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="xhs-models-bench-") as tmp:
@@ -178,6 +228,9 @@ def main(argv: list[str] | None = None) -> int:
               f"{len(comments):,} comments, {os.cpu_count()} cores")
         if args.blocked_only:
             blocked_against_lme4(posts, comments, args.repeat)
+            return 0
+        if args.blas_only:
+            r_blas_threads(posts, comments, args.repeat)
             return 0
         if args.skip_routes:
             lme4_options(posts, comments, args.repeat)
@@ -198,6 +251,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"ratio auto / lmerTest: {totals['auto'] / totals['lmerTest']:.2f}x; "
               f"fastest route {min(totals.values()):.1f} s against a 60 s target")
         lme4_options(posts, comments, args.repeat)
+        r_blas_threads(posts, comments, args.repeat)
         blocked_against_lme4(posts, comments, args.repeat)
     for extra in [float(x) for x in args.blocked_scales.split(",") if x.strip()]:
         with tempfile.TemporaryDirectory(prefix="xhs-models-bench-") as tmp:

@@ -69,7 +69,10 @@ def test_r_blas_is_capped_and_numpy_blas_is_not():
         "from helpers.engagement.r_bridge import start_r, _STATE\n"
         "start_r(pymer4=False)\n"
         "after = {i['filepath']: i['num_threads'] for i in threadpoolctl.threadpool_info() if i['user_api'] == 'blas'}\n"
-        "print(json.dumps({'before': before, 'after': after, 'capped': _STATE['blas']}))\n"
+        "from helpers.engagement.r_bridge import set_r_blas_threads\n"
+        "set_r_blas_threads(2)\n"
+        "two = {i['filepath']: i['num_threads'] for i in threadpoolctl.threadpool_info() if i['user_api'] == 'blas'}\n"
+        "print(json.dumps({'before': before, 'after': after, 'capped': _STATE['blas'], 'two': two}))\n"
     )
     env = {**os.environ, "XHS_R_BLAS_THREADS": "1", "OPENBLAS_NUM_THREADS": "2"}
     out = json.loads(subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True,
@@ -79,3 +82,5 @@ def test_r_blas_is_capped_and_numpy_blas_is_not():
     assert {c["filepath"] for c in out["capped"]} == r_libs
     assert all(out["after"][p] == 1 for p in r_libs)
     assert all(out["after"][p] == n for p, n in out["before"].items())  # numpy's BLAS untouched
+    assert all(out["two"][p] == 2 for p in r_libs)  # set at run time, e.g. by the benchmark
+    assert all(out["two"][p] == n for p, n in out["before"].items())

@@ -15,8 +15,8 @@ Chapter 03 fits its models in R (lme4, lmerTest, glmmTMB).  Everything that has 
 * :func:`copy_vector`, :func:`named_list` and :func:`to_r_frame` move data across safely;
 * R's own BLAS (the system OpenBLAS R was linked against, not numpy's) runs on
   ``XHS_R_BLAS_THREADS`` threads, 1 by default: lme4's dense pieces are small, and a
-  multi-threaded OpenBLAS spends its time waking and parking threads on them (on a 2-core
-  machine chapter 03 took less wall time and far less CPU time with R's BLAS on one thread).
+  multi-threaded OpenBLAS spends its time waking and parking threads on them (``benchmarks/model_fitting.py``
+  times lme4's fits both ways, in one run).
 
 Whether R *must* be present (CI, ``make test``) is a setting read from
 :mod:`helpers.config` (``XHS_REQUIRE_R=1``); tests then fail instead of skipping.
@@ -113,6 +113,12 @@ def _blas_paths() -> set[str]:
     from threadpoolctl import threadpool_info
 
     return {i["filepath"] for i in threadpool_info() if i.get("user_api") == "blas"}
+
+
+def set_r_blas_threads(threads: int | None = None) -> list[dict[str, Any]]:
+    """Start R if needed and give its BLAS ``threads`` threads (default: the configured count)."""
+    start_r(pymer4=False)
+    return limit_r_blas_threads(_STATE.get("blas_before", set()), threads)
 
 
 def limit_r_blas_threads(loaded_before: set[str], threads: int | None = None) -> list[dict[str, Any]]:
