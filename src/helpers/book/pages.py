@@ -464,8 +464,8 @@ BOOK_SWEEPS_SECTION = [
     "| chapter 06 | specification curve | `data/sweeps/specification_curve_small.yml` (scale 0.05, run by "
     "`helpers book`) | `specification_curve.yml` |",
     "",
-    "`python -m helpers book` runs chapter 06's two small sweeps into `_build/sweeps/` first and passes "
-    "their folders to the chapter (`--no-sweeps` skips them; the chapter then computes its own small "
+    "`python -m helpers book` runs chapter 06's two small sweeps into `_build/sweeps/` (first, or beside "
+    "chapters 01-05 when chapters run side by side) and passes their folders to the chapter (`--no-sweeps` skips them; the chapter then computes its own small "
     "grids). Each sweep folder holds `sweep.json` (spec, scales, seeds, dates, machine), which the page "
     "cites under its figure. At full scale:",
     "",
