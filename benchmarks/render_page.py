@@ -92,7 +92,7 @@ DESCRIPTIONS = {
     "data_cleaning_speed": "synthesis and cleaning of the embedded corpus, and two cleaning steps against the "
                            "obvious pandas way.",
     "model_fitting": "the five engagement models through each lme4 route of `helpers.engagement.lmer`, plain "
-                     "`lme4::lmer` settings, and Model 5 by the blocked-Cholesky engine against plain "
+                     "`lme4::lmer` settings, R's own BLAS on one thread (the book's default) against one per core, and Model 5 by the blocked-Cholesky engine against plain "
                      "`lme4::lmer` (REML) with the estimates compared to 1e-4.",
     "scoring_precision": "ONNX Runtime's dynamic int8 quantisation of the frozen encoder against the chapter's "
                          "fp32 engine: comments per second, test R² of a ridge head fitted on each precision's own "
