@@ -223,3 +223,26 @@ def test_side_by_side_gives_the_same_outputs_as_one_at_a_time(nb_dir, tmp_path):
         assert [r.status for r in records] == ["ok", "ok"]
         outputs[jobs] = ((run_dir / "results" / "01_good.json").read_text(), (run_dir / "later.txt").read_text())
     assert outputs[1] == outputs[2]
+
+
+CONNECTION = '''# %% tags=["parameters"]
+run_dir = "x"
+
+# %%
+import pathlib
+pathlib.Path(run_dir, "connection.json").write_text(open(get_ipython().config["IPKernelApp"]["connection_file"]).read())
+'''
+
+
+@pytest.mark.skipif(__import__("os").name != "posix", reason="Unix sockets")
+def test_kernels_talk_over_unix_sockets_so_parallel_starts_cannot_collide(tmp_path):
+    folder = tmp_path / "nb"
+    folder.mkdir()
+    (folder / "01_conn.py").write_text(CONNECTION)
+    run_dir = tmp_path / "run"
+    records = run_notebooks(run_dir, steps=["01_conn"], notebooks_dir=folder, kernel="python3",
+                            progress=False, log=lambda *_: None)
+    assert records[0].status == "ok"
+    info = json.loads((run_dir / "connection.json").read_text())
+    assert info["transport"] == "ipc" and len(info["ip"]) < 100
+    assert not __import__("pathlib").Path(info["ip"]).parent.exists()  # its socket folder is removed afterwards

@@ -9,6 +9,7 @@ leave the partially executed notebook behind for inspection.
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 import time
 from collections.abc import Iterable, Mapping
@@ -288,6 +289,7 @@ def execute_notebook(task: _Task) -> NotebookRun:
 
     started = time.perf_counter()
     record = NotebookRun(task.step, "ok", output=task.output_path, parameters=dict(task.parameters))
+    sockets = kernel_socket_config()
     try:
         pm.execute_notebook(
             task.input_path,
@@ -298,6 +300,7 @@ def execute_notebook(task: _Task) -> NotebookRun:
             progress_bar=task.progress,
             cwd=task.cwd,
             log_output=False,
+            **({"config": sockets[0]} if sockets else {}),
         )
     except PapermillExecutionError as exc:
         record.status = "failed"
@@ -309,7 +312,30 @@ def execute_notebook(task: _Task) -> NotebookRun:
     finally:
         record.seconds = time.perf_counter() - started
         Path(task.input_path).unlink(missing_ok=True)
+        if sockets:
+            shutil.rmtree(sockets[1], ignore_errors=True)
     return record
+
+
+def kernel_socket_config() -> tuple[Any, str] | None:
+    """Kernel config for Unix-socket (IPC) transport in a fresh folder, and that folder; None off POSIX.
+
+    Over TCP, jupyter_client picks each kernel's five ports by binding free ones and letting
+    them go; the kernel binds them again a moment later.  Two kernels started at the same
+    moment (chapters side by side, a sweep's workers) can pick the same port and one of them
+    never answers ("Address already in use", then "Kernel didn't respond in 60 seconds").
+    Sockets named inside a folder of their own cannot collide, and they are not reachable from
+    the network either.
+    """
+    import os
+    import tempfile
+
+    from traitlets.config import Config
+
+    if os.name != "posix":
+        return None
+    folder = tempfile.mkdtemp(prefix="xhs-kernel-")  # short: a socket path must stay under 108 bytes
+    return Config({"KernelManager": {"transport": "ipc", "ip": os.path.join(folder, "k")}}), folder
 
 
 def write_run_log(layout: RunLayout, records: list[NotebookRun], *, scale: float, seed: int) -> Path:
