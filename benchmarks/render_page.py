@@ -128,7 +128,8 @@ DESCRIPTIONS = {
 VERDICT_MARKERS = ("rjieba decision", "default engine", "chapter settings against", "RATIO", "speed-up of",
                    "whole book at", "  total ", "best by R² per minute", "estimates agree", "estimates DO NOT",
                    "in the same precision:", "Model 5 with slope selection at", "(largest run):",
-                   "against the 3.5-minute target")
+                   "against the 3.5-minute target", "CPU floor on", "no running order", "a better running order",
+                   "verdict: int8", "R's BLAS threads: one thread")
 
 
 def render() -> str:
