@@ -10,9 +10,9 @@ if ! command -v Rscript >/dev/null || ! Rscript -e 'quit(status=!requireNamespac
     $(grep -v '^#' scripts/r_packages.txt) >/dev/null || echo "apt could not install the R stack: the engagement chapter needs it"
 fi
 Rscript -e 'quit(status=!requireNamespace("report",quietly=TRUE))' >/dev/null 2>&1 || R CMD INSTALL scripts/r-report-stub >/dev/null
-# Keep Colab's own CUDA torch and its running Jupyter kernel (ipykernel, ipython, jupyter_client):
+# Keep Colab's own CUDA torch and its running Jupyter kernel (ipykernel, ipython, jupyter_client, traitlets):
 # install the rest without touching them.
-grep -v -E '^(torch|jupyter-book|pytest|ruff|selenium|ipykernel|ipython|jupyter_client)' requirements.txt > /tmp/colab-requirements.txt
+grep -v -E '^(torch|jupyter-book|pytest|ruff|selenium|ipykernel|ipython|jupyter_client|traitlets)' requirements.txt > /tmp/colab-requirements.txt
 pip install -q -r /tmp/colab-requirements.txt
 # Not editable: an editable install is a .pth file, which the running Colab kernel only reads
 # after a restart; a regular install is importable at once.
