@@ -26,7 +26,7 @@ from helpers.engagement.data import OUTCOME_COLUMNS, ModelFrame
 from helpers.engagement.r_bridge import copy_vector as _copy
 from helpers.engagement.r_bridge import named_list as _named
 from helpers.engagement.r_bridge import r_function, require_r
-from helpers.engagement.r_data import to_r_frame as _to_r_frame  # no pymer4 import (see r_data)
+from helpers.engagement.r_bridge import to_r_frame as _to_r_frame
 
 NB_ENGINES = ("glmmTMB", "glmer.nb")
 _R: dict[str, Any] = {}

@@ -198,12 +198,28 @@ def messages(values: Any) -> list[str]:
 
 
 def to_r_frame(data: pd.DataFrame) -> Any:
-    """A pandas frame as an R data.frame (text kept as character vectors).
+    """A pandas frame as an R data.frame through rpy2's own converter (``pandas2ri``).
 
-    Converted by rpy2 directly (:func:`helpers.engagement.r_data.to_r_frame`), not through
-    pymer4's polars bridge: importing that bridge imports pymer4 and the dozen R packages of its
-    extras, seconds of start-up that an lme4 fit does not need; a test checks the fits agree.
+    Not through pymer4's polars bridge: importing that bridge imports pymer4 and the dozen R
+    packages of its extras, seconds of start-up that an lme4 or glmmTMB fit does not need
+    (``test_lean_route_equals_pymer4`` checks that a fit on a frame converted here equals
+    pymer4's, which converts through its bridge).  Text columns arrive as
+    character vectors (lme4 and glmmTMB turn grouping factors into factors themselves), numbers
+    as numeric or integer vectors; nullable integers (``Int64`` with ``pd.NA``) become numeric.
     """
-    from helpers.engagement.r_data import to_r_frame as convert
+    import rpy2.robjects as ro
+    from rpy2.robjects import pandas2ri
+    from rpy2.robjects.conversion import localconverter
 
-    return convert(data)
+    start_r(pymer4=False)
+    frame = data.copy()
+    for column in frame.columns:
+        dtype = frame[column].dtype
+        if (isinstance(dtype, pd.CategoricalDtype) or pd.api.types.is_object_dtype(dtype)
+                or pd.api.types.is_string_dtype(dtype)):
+            frame[column] = frame[column].astype(str)
+        elif pd.api.types.is_extension_array_dtype(dtype):  # Int64 / Float64 with pd.NA
+            frame[column] = frame[column].astype("float64")
+    frame = frame.reset_index(drop=True)
+    with localconverter(ro.default_converter + pandas2ri.converter):
+        return ro.conversion.py2rpy(frame)

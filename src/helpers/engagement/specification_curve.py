@@ -251,14 +251,16 @@ def _lean_lmer(frame: Any) -> tuple[dict[str, float], list[str], bool]:
     """lmerTest REML fit of ``frame``: the sentiment row of its Satterthwaite table only.
 
     The numbers are those of :func:`helpers.engagement.lmer.fit_lmer` with ``engine="lmerTest"``
-    (a test checks it); this route reads one row instead of the whole fit and needs only R's
-    lme4 and lmerTest, not pymer4, whose import (it loads a dozen R packages for its extras)
-    is a start-up cost larger than the fits of chapter 06's default curve (the data go over by
-    :func:`helpers.engagement.r_data.to_r_frame` for the same reason).  Returns (row, messages,
-    singular).
+    (a test checks it); this route reads one row of the Satterthwaite table instead of the
+    whole fit.  Returns (row, messages, singular).
     """
-    from helpers.engagement.r_bridge import copy_vector, named_list, r_function, require_r
-    from helpers.engagement.r_data import to_r_frame
+    from helpers.engagement.r_bridge import (
+        copy_vector,
+        named_list,
+        r_function,
+        require_r,
+        to_r_frame,
+    )
 
     if "fit" not in _R:
         require_r(("lme4", "lmerTest"), pymer4=False)
