@@ -43,7 +43,6 @@ def main(argv: list[str] | None = None) -> int:
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     from helpers.data.public_datasets import DatasetUnavailable, real_labelled_set
-    from helpers.sentiment.encoder_depth import truncate_encoder
     from helpers.sentiment.frozen_ridge import fit_ridge, pool
     from helpers.sentiment.labels import read_sentiment_labels
     from helpers.sentiment.regressor import (
@@ -90,8 +89,8 @@ def main(argv: list[str] | None = None) -> int:
                                      seed=args.seed)
         depth = choice.depth
         print(f"depth: {choice.describe()}")
-    base, tokenizer = build_regressor(resolve_model(OFFLINE_MODEL), "mean", 0.0)
-    encoder = truncate_encoder(base.encoder, depth).eval()
+    base, tokenizer = build_regressor(resolve_model(OFFLINE_MODEL), "mean", 0.0, depth)
+    encoder = base.encoder.eval()
 
     class Features(torch.nn.Module):
         def __init__(self, enc):

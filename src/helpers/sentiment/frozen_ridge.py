@@ -196,12 +196,8 @@ def fit_frozen_ridge(
         notes.append(f"training on {config.max_train_samples} of {len(train_idx)} training texts (max_train_samples)")
         train_idx = train_idx[: config.max_train_samples]
 
-    base, tokenizer = build_regressor(resolve_model(model_name, cache_dir), config.pooling, 0.0)
+    base, tokenizer = build_regressor(resolve_model(model_name, cache_dir), config.pooling, 0.0, config.encoder_layers)
     encoder = base.encoder
-    if config.encoder_layers:
-        from helpers.sentiment.encoder_depth import truncate_encoder
-
-        truncate_encoder(encoder, config.encoder_layers)
     started = time.perf_counter()
     used = np.concatenate([train_idx, val_idx, test_idx])
     emb = embed_texts(encoder, tokenizer, [texts[i] for i in used], pooling=config.pooling,

@@ -142,8 +142,12 @@ def _torch_module():
     return SentimentRegressor
 
 
-def build_regressor(model_path: str, pooling: str = "cls", dropout: float = 0.1):
-    """A fresh regressor on the pretrained encoder at ``model_path`` and its tokenizer."""
+def build_regressor(model_path: str, pooling: str = "cls", dropout: float = 0.1, encoder_layers: int | None = None):
+    """A fresh regressor on the pretrained encoder at ``model_path`` and its tokenizer.
+
+    ``encoder_layers`` keeps only the first that many transformer layers
+    (:func:`helpers.sentiment.encoder_depth.truncate_encoder`; None keeps all).
+    """
     from transformers import AutoModel, AutoTokenizer
     from transformers.utils import logging as hf_logging
 
@@ -155,6 +159,10 @@ def build_regressor(model_path: str, pooling: str = "cls", dropout: float = 0.1)
         tokenizer = AutoTokenizer.from_pretrained(model_path)
     finally:
         hf_logging.set_verbosity(verbosity)
+    if encoder_layers:
+        from helpers.sentiment.encoder_depth import truncate_encoder
+
+        truncate_encoder(encoder, encoder_layers)
     return _torch_module()(encoder, pooling=pooling, dropout=dropout), tokenizer
 
 
@@ -299,11 +307,8 @@ def fine_tune(
         notes.append(f"training on {config.max_train_samples} of {len(train_idx)} training texts (max_train_samples)")
         train_idx = train_idx[: config.max_train_samples]
 
-    model, tokenizer = build_regressor(resolve_model(model_name, cache_dir), config.pooling, config.dropout)
-    if config.encoder_layers:
-        from helpers.sentiment.encoder_depth import truncate_encoder
-
-        truncate_encoder(model.encoder, config.encoder_layers)
+    model, tokenizer = build_regressor(resolve_model(model_name, cache_dir), config.pooling, config.dropout,
+                                       config.encoder_layers)
     model.to(device)
     enc = tokenizer([texts[i] for i in train_idx], truncation=True, max_length=config.max_length)
     train_ids = enc["input_ids"]
