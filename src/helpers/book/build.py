@@ -77,9 +77,9 @@ def run_book_chapters(run_dir: str | Path, *, steps: list[str] | None = None, sc
     """
     from concurrent.futures import ThreadPoolExecutor
 
-    from helpers.book.run_folder import STEPS
     from helpers.book.runner import (
         NotebookRun,
+        available_steps,
         declared_parameters,
         load_notebook,
         run_notebooks,
@@ -88,7 +88,7 @@ def run_book_chapters(run_dir: str | Path, *, steps: list[str] | None = None, sc
 
     parameters = list(parameters or [])
     nb_dir = project_root() / "notebooks"
-    selected = list(steps) if steps else [s for s in STEPS if (nb_dir / f"{s}.py").exists()]
+    selected = list(steps) if steps else available_steps(nb_dir)
     common = dict(scale=scale, seed=seed, kernel=kernel, keep_going=keep_going, progress=progress, jobs=jobs,
                   log=log)
     if not sweeps or jobs <= 1 or INFERENCE_STEP not in selected or len(selected) == 1:

@@ -176,8 +176,8 @@ def run_notebooks(
     """
     layout = RunLayout.at(run_dir)
     nb_dir = Path(notebooks_dir) if notebooks_dir else project_root() / "notebooks"
-    selected = list(steps) if steps else [s for s in STEPS if (nb_dir / f"{s}.py").exists() or (nb_dir / f"{s}.ipynb").exists()]
-    unknown = [s for s in selected if not ((nb_dir / f"{s}.py").exists() or (nb_dir / f"{s}.ipynb").exists())]
+    selected = list(steps) if steps else available_steps(nb_dir)
+    unknown = [s for s in selected if not _has_notebook(nb_dir, s)]
     if unknown:
         raise RunnerError(f"unknown notebook(s) {unknown}; available: {sorted(p.stem for p in nb_dir.glob('[0-9]*.py'))}")
     jobs = max(1, int(jobs))
@@ -256,6 +256,15 @@ def run_notebooks(
     ordered = [records[s] for s in selected]
     write_run_log(layout, ordered, scale=scale, seed=seed)
     return ordered
+
+
+def available_steps(notebooks_dir: Path) -> list[str]:
+    """The book's steps, in run order, that have a notebook (``.py`` or ``.ipynb``) in ``notebooks_dir``."""
+    return [s for s in STEPS if _has_notebook(notebooks_dir, s)]
+
+
+def _has_notebook(notebooks_dir: Path, step: str) -> bool:
+    return (notebooks_dir / f"{step}.py").exists() or (notebooks_dir / f"{step}.ipynb").exists()
 
 
 @dataclass(frozen=True)
