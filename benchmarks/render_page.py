@@ -94,7 +94,8 @@ DESCRIPTIONS = {
     "model_fitting": "the five engagement models through each lme4 route of `helpers.engagement.lmer`, plain "
                      "`lme4::lmer` settings, R's own BLAS on one thread (the book's default) against one per core, and Model 5 by the blocked-Cholesky engine against plain "
                      "`lme4::lmer` (REML) with the estimates compared to 1e-4.",
-    "scoring_precision": "ONNX Runtime's dynamic int8 quantisation of the frozen encoder against the chapter's "
+    "scoring_precision": "ONNX Runtime's dynamic int8 quantisation of the frozen encoder, and PyTorch bf16 on "
+                         "CPUs with bf16 units, against the chapter's "
                          "fp32 engine: comments per second, test R² of a ridge head fitted on each precision's own "
                          "features (embedded corpus and real SMP2020 text), and whether a text's score depends on "
                          "the other texts in its batch; then the verdict by the rule it prints.",
@@ -129,7 +130,7 @@ VERDICT_MARKERS = ("rjieba decision", "default engine", "chapter settings agains
                    "whole book at", "  total ", "best by R² per minute", "estimates agree", "estimates DO NOT",
                    "in the same precision:", "Model 5 with slope selection at", "(largest run):",
                    "against the 3.5-minute target", "CPU floor on", "no running order", "a better running order",
-                   "verdict: int8", "R's BLAS threads: one thread")
+                   "verdict: int8", "verdict: bf16", "R's BLAS threads: one thread")
 
 
 def render() -> str:

@@ -126,3 +126,60 @@ def test_failed_export_falls_back_with_the_reason(tiny_model, tmp_path, monkeypa
                              cpu_bf16=False, cache_dir=tmp_path)
     assert np.isfinite(np.delete(scores, 1)).all()
     assert not (tmp_path / "onnx").exists() or not any((tmp_path / "onnx").iterdir())
+
+
+@pytest.mark.parametrize("pooling", ["mean", "cls"])
+def test_pooled_features_on_onnx_match_torch(tiny_model, tmp_path, pooling):
+    """The frozen encoder's features (ridge head input, and every layer for the depth choice) agree across engines."""
+    from helpers.sentiment.frozen_ridge import encode_pooled
+    from helpers.sentiment.regressor import build_regressor
+
+    base, tokenizer = build_regressor(tiny_model, pooling=pooling)
+    texts = [t for t in TEXTS if t]
+    for all_depths in (False, True):
+        kwargs = dict(pooling=pooling, batch_size=2, max_length=32, device="cpu", all_depths=all_depths)
+        reference = encode_pooled(base.encoder, tokenizer, texts, engine="torch", cpu_bf16=False, **kwargs)
+        with_onnx = encode_pooled(base.encoder, tokenizer, texts, engine="onnx", cache_dir=tmp_path, **kwargs)
+        layers = base.encoder.config.num_hidden_layers
+        assert reference.shape == ((layers + 1, len(texts), 32) if all_depths else (len(texts), 32))
+        assert np.abs(reference).max() > 0.1, "features must not be trivially zero for the check to mean anything"
+        assert np.max(np.abs(with_onnx - reference)) < 1e-4
+    # the two graphs (last layer; every layer) are two exports, named by what they output
+    assert len(list((tmp_path / "onnx").iterdir())) == 2
+
+
+def test_ridge_fit_and_corpus_scoring_share_one_export(tiny_model, tmp_path):
+    """Training features and scoring run through the same export; the head reads what it was fitted on."""
+    from helpers.sentiment.frozen_ridge import embed_texts, ridge_regressor
+    from helpers.sentiment.regressor import build_regressor
+
+    base, tokenizer = build_regressor(tiny_model, pooling="mean")
+    features = embed_texts(base.encoder, tokenizer, TEXTS, device="cpu", engine="onnx", cache_dir=tmp_path)
+    assert not features[1].any(), "an empty text gets zeros"
+    np.testing.assert_array_equal(features[0], features[3])
+    coef = np.random.default_rng(1).normal(0, 0.3, base.encoder.config.hidden_size).astype(np.float32)
+    model = ridge_regressor(base.encoder, coef, -0.1)
+    scored = score_texts(model, tokenizer, TEXTS, device="cpu", progress=False, engine="onnx", cache_dir=tmp_path)
+    assert len(list((tmp_path / "onnx").iterdir())) == 1, "scoring must reuse the features export"
+    expected = np.clip(features @ coef - 0.1, -1, 1)
+    keep = [i for i, t in enumerate(TEXTS) if t]
+    np.testing.assert_allclose(scored[keep], expected[keep], atol=1e-6)
+    reference = score_texts(model, tokenizer, TEXTS, device="cpu", progress=False, engine="torch", cpu_bf16=False)
+    np.testing.assert_allclose(scored, reference, atol=1e-4)
+    assert np.nanstd(scored) > 0.05
+
+
+def test_failed_features_export_falls_back_with_the_reason(tiny_model, tmp_path, monkeypatch):
+    from helpers.sentiment import scoring
+    from helpers.sentiment.frozen_ridge import embed_texts
+    from helpers.sentiment.regressor import build_regressor
+
+    def broken(model, path, **kwargs):
+        raise RuntimeError("unsupported operator aten::made_up")
+
+    monkeypatch.setattr(scoring, "export_onnx", broken)
+    base, tokenizer = build_regressor(tiny_model, pooling="mean")
+    reference = embed_texts(base.encoder, tokenizer, TEXTS, device="cpu", engine="torch", cpu_bf16=False)
+    with pytest.warns(UserWarning, match="encoding with PyTorch instead of ONNX Runtime: exporting the regressor"):
+        fallback = embed_texts(base.encoder, tokenizer, TEXTS, device="cpu", engine="onnx", cache_dir=tmp_path)
+    np.testing.assert_allclose(fallback, reference, atol=1e-6)

@@ -31,12 +31,12 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from helpers.sentiment.frozen_ridge import DEFAULT_ALPHAS, pool
-from helpers.sentiment.scoring import length_sorted_batches, pick_device
+from helpers.sentiment.frozen_ridge import DEFAULT_ALPHAS, encode_pooled
 
 
 def encoder_layers(encoder) -> int:
@@ -62,30 +62,24 @@ def truncate_encoder(encoder, layers: int):
 
 
 def embed_by_depth(encoder, tokenizer, texts: Sequence[str], *, pooling: str = "mean", batch_size: int = 64,
-                   max_length: int = 64, device=None) -> np.ndarray:
+                   max_length: int = 64, device=None, engine: str = "torch",
+                   cache_dir: str | Path | None = None) -> np.ndarray:
     """Pooled hidden states of every layer: an array ``(layers + 1, len(texts), hidden)``, fp32.
 
-    One forward pass per batch with ``output_hidden_states``, length-sorted as in
-    :func:`helpers.sentiment.frozen_ridge.embed_texts`; empty texts get zeros.
+    One forward pass per batch through
+    :func:`helpers.sentiment.frozen_ridge.encode_pooled` (``all_depths``), the same loop
+    as the ridge head's features; empty texts get zeros.  PyTorch by default: the depth
+    choice passes a few hundred texts once, and an ONNX export of every layer's output
+    (seconds to write, and no faster to run on a CPU than PyTorch here) does not repay
+    itself on one pass; ``engine="onnx"`` runs it anyway.
     """
-    import torch
-
     texts = ["" if t is None else str(t) for t in texts]
-    device = pick_device() if device is None else torch.device(device)
-    encoder = encoder.to(device).eval()
     out = np.zeros((encoder_layers(encoder) + 1, len(texts), encoder.config.hidden_size), dtype=np.float32)
     keep = np.flatnonzero([bool(t.strip()) for t in texts])
-    if not len(keep):
-        return out
-    ids = tokenizer([texts[i] for i in keep], truncation=True, max_length=max_length)["input_ids"]
-    with torch.inference_mode():
-        for batch in length_sorted_batches([len(x) for x in ids], batch_size):
-            padded = tokenizer.pad({"input_ids": [ids[i] for i in batch]}, return_tensors="pt")
-            mask = padded["attention_mask"].to(device)
-            hidden = encoder(input_ids=padded["input_ids"].to(device), attention_mask=mask,
-                             output_hidden_states=True).hidden_states
-            for depth, h in enumerate(hidden):
-                out[depth, keep[batch]] = pool(h, mask, pooling).float().cpu().numpy()
+    if len(keep):
+        out[:, keep] = encode_pooled(encoder, tokenizer, [texts[i] for i in keep], pooling=pooling,
+                                     batch_size=batch_size, max_length=max_length, device=device, cpu_bf16=False,
+                                     all_depths=True, engine=engine, cache_dir=cache_dir)
     return out
 
 
@@ -202,7 +196,8 @@ def select_depth(texts: Sequence[str], scores: Sequence[float], *, model_name: s
     base, tokenizer = build_regressor(resolve_model(model_name, cache_dir), config.pooling, 0.0)
     sample_texts = [texts[i] for i in chosen]
     features = embed_by_depth(base.encoder, tokenizer, sample_texts, pooling=config.pooling,
-                              batch_size=config.eval_batch_size, max_length=config.max_length, device=device)
+                              batch_size=config.eval_batch_size, max_length=config.max_length, device=device,
+                              cache_dir=cache_dir)
     table = depth_table(features, y[chosen], folds=folds, seed=config.seed)
     depth = choose_depth(table, tolerance)
     seconds = time.perf_counter() - started

@@ -20,13 +20,22 @@ output is the ridge prediction clipped to −1..1 (a ridge fit is linear, so a
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from helpers.sentiment.scoring import autocast_for, length_sorted_batches, pick_device
+from helpers.sentiment.scoring import (
+    OnnxUnavailable,
+    autocast_for,
+    length_sorted_batches,
+    onnx_session,
+    pick_device,
+    resolve_engine,
+    run_onnx_batch,
+)
 
 #: Ridge penalties tried (on standardised embeddings); the one with the lowest validation MSE is kept.
 DEFAULT_ALPHAS: tuple[float, ...] = (0.1, 1.0, 3.0, 10.0, 30.0, 100.0, 300.0, 1000.0, 3000.0)
@@ -43,20 +52,19 @@ def embed_texts(
     device=None,
     cpu_bf16: bool | None = None,
     known: dict[str, np.ndarray] | None = None,
+    engine: str = "auto",
+    cache_dir: str | Path | None = None,
 ) -> np.ndarray:
     """Pooled last hidden states, one row per text, in input order (empty texts: zeros).
 
-    Length-sorted batches with dynamic padding, as in
-    :func:`helpers.sentiment.scoring.score_texts`; identical texts are encoded once.
-    ``known`` maps texts to features already computed by this encoder at these settings
-    (the depth selection's sample), which are used instead of encoding those texts again.
+    Identical texts are encoded once.  ``known`` maps texts to features already computed
+    by this encoder at these settings (the depth selection's sample), which are used
+    instead of encoding those texts again.  ``engine`` as in
+    :func:`helpers.sentiment.scoring.resolve_engine`: on the CPU in fp32 enough texts go
+    through ONNX Runtime, with the export that scoring the fitted ridge model reuses.
     """
-    import torch
-
     texts = ["" if t is None else str(t) for t in texts]
     unique, inverse = np.unique(np.asarray(texts, dtype=object).astype(str), return_inverse=True)
-    device = pick_device() if device is None else torch.device(device)
-    encoder = encoder.to(device).eval()
     out = np.zeros((len(unique), encoder.config.hidden_size), dtype=np.float32)
     known = known or {}
     for i, t in enumerate(unique):
@@ -64,14 +72,84 @@ def embed_texts(
             out[i] = known[t]
     keep = np.flatnonzero([bool(t.strip()) and t not in known for t in unique])
     if len(keep):
-        ids = tokenizer([str(unique[i]) for i in keep], truncation=True, max_length=max_length)["input_ids"]
-        with torch.inference_mode(), autocast_for(device, cpu_bf16):
-            for batch in length_sorted_batches([len(x) for x in ids], batch_size):
-                padded = tokenizer.pad({"input_ids": [ids[i] for i in batch]}, return_tensors="pt")
-                mask = padded["attention_mask"].to(device)
-                hidden = encoder(input_ids=padded["input_ids"].to(device), attention_mask=mask).last_hidden_state
-                out[keep[batch]] = pool(hidden, mask, pooling).float().cpu().numpy()
+        out[keep] = encode_pooled(encoder, tokenizer, [str(unique[i]) for i in keep], pooling=pooling,
+                                  batch_size=batch_size, max_length=max_length, device=device, cpu_bf16=cpu_bf16,
+                                  engine=engine, cache_dir=cache_dir)
     return out[inverse]
+
+
+def pooled_features(encoder, pooling: str = "mean", *, all_depths: bool = False):
+    """The frozen encoder as a module whose output is what a ridge head reads: pooled features.
+
+    ``(batch, hidden)``, or with ``all_depths`` the pooled output of every layer, token
+    embeddings first, ``(layers + 1, batch, hidden)`` (the depth selection's single
+    pass).  It is a module, not a function, so that
+    :func:`helpers.sentiment.scoring.onnx_session` can export and cache it like a
+    regressor: the fingerprint of the encoder's weights names the file, so the ridge
+    heads fitted on the synthetic and the real labels, and the corpus scored with
+    either, share one export.
+    """
+    import torch
+
+    class PooledFeatures(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.encoder = encoder
+            self.pooling = pooling
+            self.all_depths = all_depths
+            self.output = "features_by_depth" if all_depths else "features"  # part of the export's fingerprint
+            self.onnx_output = "features"
+            self.onnx_batch_axis = 1 if all_depths else 0
+
+        def forward(self, input_ids, attention_mask):
+            out = self.encoder(input_ids=input_ids, attention_mask=attention_mask,
+                               output_hidden_states=self.all_depths)
+            if self.all_depths:
+                return torch.stack([pool(h, attention_mask, self.pooling).float() for h in out.hidden_states])
+            return pool(out.last_hidden_state, attention_mask, self.pooling).float()
+
+    return PooledFeatures().eval()
+
+
+def encode_pooled(encoder, tokenizer, texts: Sequence[str], *, pooling: str = "mean", batch_size: int = 64,
+                  max_length: int = 128, device=None, cpu_bf16: bool | None = None, all_depths: bool = False,
+                  engine: str = "auto", cache_dir: str | Path | None = None) -> np.ndarray:
+    """:func:`pooled_features` of non-empty ``texts`` in input order, on the engine ``engine`` resolves to.
+
+    The one batching loop of the frozen encoder (length-sorted batches, dynamic padding, as
+    in :func:`helpers.sentiment.scoring.score_texts`), for the ridge head's features and for
+    the depth selection's features of every layer alike.  When the ONNX engine cannot run
+    (export failed) the texts are encoded with PyTorch and a warning says why.
+    """
+    import torch
+
+
+    device = pick_device() if device is None else torch.device(device)
+    module = pooled_features(encoder, pooling, all_depths=all_depths)
+    chosen, reason = resolve_engine(engine, device, cpu_bf16, len(texts))
+    if engine == "onnx" and chosen != "onnx":
+        warnings.warn(f"encoding with PyTorch instead of ONNX Runtime: {reason}", stacklevel=2)
+    session = None
+    if chosen == "onnx":
+        cpu_bf16 = False  # the ONNX engine is fp32, and so is its fallback: the same features either way
+        try:
+            session = onnx_session(module, cache_dir=cache_dir)
+        except OnnxUnavailable as exc:
+            warnings.warn(f"encoding with PyTorch instead of ONNX Runtime: {exc}", stacklevel=2)
+    ids = tokenizer(list(texts), truncation=True, max_length=max_length)["input_ids"]
+    shape = (len(texts), encoder.config.hidden_size)
+    out = np.zeros((encoder.config.num_hidden_layers + 1, *shape) if all_depths else shape, dtype=np.float32)
+    if session is None:
+        module = module.to(device)
+    with torch.inference_mode(), autocast_for(device, cpu_bf16):
+        for batch in length_sorted_batches([len(x) for x in ids], batch_size):
+            if session is not None:
+                values = run_onnx_batch(session, tokenizer, [ids[i] for i in batch])
+            else:
+                padded = tokenizer.pad({"input_ids": [ids[i] for i in batch]}, return_tensors="pt")
+                values = module(padded["input_ids"].to(device), padded["attention_mask"].to(device)).float().cpu().numpy()
+            out[..., batch, :] = values
+    return out
 
 
 def pool(hidden, mask, pooling: str):
@@ -132,6 +210,15 @@ def _ridge_module():
             # the ridge weights were fitted in float64: a bf16 head (autocast) would cost ~0.03 of accuracy
             with torch.autocast(device_type=pooled.device.type, enabled=False):
                 return self.head(pooled).clamp(-1, 1).squeeze(-1)
+
+        def features_module(self):
+            """What the head reads, as a module: the ONNX engine scores through this export."""
+            return pooled_features(self.encoder, self.pooling)
+
+        def apply_head(self, features: np.ndarray) -> np.ndarray:
+            """The head on pooled features, as :func:`fit_frozen_ridge` predicts (fp32, clipped)."""
+            weight = self.head.weight.detach().cpu().numpy().reshape(-1)
+            return np.clip(np.asarray(features, np.float32) @ weight + np.float32(self.head.bias.item()), -1, 1)
 
     return FrozenRidgeRegressor
 
@@ -204,7 +291,7 @@ def fit_frozen_ridge(
                       batch_size=config.eval_batch_size, max_length=config.max_length, device=device,
                       # fp32 unless bf16 is asked for: score_texts(engine="auto") scores in fp32 on the
                       # CPU, and the ridge must be fitted on the embeddings it will be applied to
-                      cpu_bf16=bool(config.cpu_bf16), known=known_features)
+                      cpu_bf16=bool(config.cpu_bf16), known=known_features, cache_dir=cache_dir)
     n_tr, n_va = len(train_idx), len(val_idx)
     x_tr, x_va, x_te = emb[:n_tr], emb[n_tr : n_tr + n_va], emb[n_tr + n_va :]
     coef, intercept, alpha, path = fit_ridge(x_tr, y[train_idx], x_va, y[val_idx], alphas)

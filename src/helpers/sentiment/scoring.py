@@ -12,7 +12,10 @@ with bf16 autocast on a GPU (and on a CPU with native bf16 units when asked).
 ``onnx`` exports the whole regressor (encoder, pooling, head) to ONNX once,
 caches the file under ``<cache>/onnx/`` keyed by a fingerprint of the weights,
 and runs it in fp32 with ONNX Runtime on the CPU, so its scores agree with
-PyTorch fp32 up to summation order.  bf16 scores, behind the chapter's ridge
+PyTorch fp32 up to summation order.  A frozen encoder with a ridge head is
+exported without its head (:func:`helpers.sentiment.frozen_ridge.pooled_features`):
+the features its head was fitted on come from the same export, which every
+head on that encoder shares, and the head is applied in numpy.  bf16 scores, behind the chapter's ridge
 head, can move by more than the 1e-3 the book allows between a fast path and
 its reference, so ``auto`` scores in fp32 on the CPU and picks the engine as
 :func:`resolve_engine` explains.  ``benchmarks/sentiment_throughput.py`` times
@@ -171,12 +174,16 @@ def model_fingerprint(model) -> str:
 
 
 def export_onnx(model, path: str | Path, *, opset: int = 17) -> Path:
-    """Export ``model`` (``input_ids``, ``attention_mask`` → one score per text) to ``path``.
+    """Export ``model`` (``input_ids``, ``attention_mask`` → one output) to ``path``.
 
-    Batch and sequence axes are dynamic, so one file serves every batch shape.
-    Uses the TorchScript-based exporter (``dynamo=False``), which needs only the
-    ``onnx`` package.  The file is written beside its final name and renamed, so
-    an interrupted export never leaves a truncated model in the cache.
+    A regressor's output is ``score`` (one value per text); a module can name
+    another with ``onnx_output`` and its batch axis with ``onnx_batch_axis``
+    (:class:`helpers.sentiment.frozen_ridge.pooled_features` exports pooled
+    features this way).  Batch and sequence axes are dynamic, so one file serves
+    every batch shape.  Uses the TorchScript-based exporter (``dynamo=False``),
+    which needs only the ``onnx`` package.  The file is written beside its final
+    name and renamed, so an interrupted export never leaves a truncated model in
+    the cache.
     """
     import torch
 
@@ -185,11 +192,13 @@ def export_onnx(model, path: str | Path, *, opset: int = 17) -> Path:
     model = model.to("cpu").eval()
     example = (torch.tensor([[0, 5, 6, 2], [0, 7, 2, 1]]), torch.tensor([[1, 1, 1, 1], [1, 1, 1, 0]]))
     partial = path.with_name(f"{path.name}.{os.getpid()}.partial")  # two chapters side by side: two partials
-    axes = {"input_ids": {0: "batch", 1: "tokens"}, "attention_mask": {0: "batch", 1: "tokens"}, "score": {0: "batch"}}
+    output = getattr(model, "onnx_output", "score")
+    axes = {"input_ids": {0: "batch", 1: "tokens"}, "attention_mask": {0: "batch", 1: "tokens"},
+            output: {int(getattr(model, "onnx_batch_axis", 0)): "batch"}}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the exporter's deprecation and tracer notices are not news here
         torch.onnx.export(model, example, str(partial), input_names=["input_ids", "attention_mask"],
-                          output_names=["score"], dynamic_axes=axes, opset_version=opset, dynamo=False)
+                          output_names=[output], dynamic_axes=axes, opset_version=opset, dynamo=False)
     partial.replace(path)
     return path
 
@@ -275,21 +284,26 @@ def score_texts(
         return out
     device = choose_device(device)
     chosen, reason = resolve_engine(engine, device, cpu_bf16, len(keep))
-    if engine == "auto" and device.type == "cpu" and not cpu_bf16:
-        cpu_bf16 = False  # auto scores in fp32 on the CPU, whichever engine runs
+    if (engine == "auto" and device.type == "cpu" and not cpu_bf16) or chosen == "onnx":
+        cpu_bf16 = False  # auto scores in fp32 on the CPU, whichever engine runs; ONNX's fallback is fp32 too
     if engine == "onnx" and chosen != "onnx":
         warnings.warn(f"scoring with PyTorch instead of ONNX Runtime: {reason}", stacklevel=2)
-    session = None
+    session, head = None, None
     if chosen == "onnx":
         try:
-            session = onnx_session(model, cache_dir=cache_dir)
+            if hasattr(model, "features_module"):
+                # a frozen encoder + ridge head: its encoder's feature export (the one its head was fitted
+                # on, shared by every head on the same encoder) and the head in numpy
+                session, head = onnx_session(model.features_module(), cache_dir=cache_dir), model.apply_head
+            else:
+                session = onnx_session(model, cache_dir=cache_dir)
         except OnnxUnavailable as exc:
             warnings.warn(f"scoring with PyTorch instead of ONNX Runtime: {exc}", stacklevel=2)
     enc = tokenizer([texts[i] for i in keep], truncation=True, max_length=max_length)
     ids = enc["input_ids"]
     batches = length_sorted_batches([len(x) for x in ids], batch_size)
     if session is not None:
-        _run_onnx(session, tokenizer, ids, batches, keep, out, progress, desc)
+        _run_onnx(session, tokenizer, ids, batches, keep, out, progress, desc, head)
     else:
         _run_torch(model.to(device).eval(), tokenizer, ids, batches, keep, out, device, cpu_bf16, progress, desc)
     return out
@@ -311,14 +325,20 @@ def _run_torch(model, tokenizer, ids, batches, keep, out, device, cpu_bf16, prog
     bar.close()
 
 
-def _run_onnx(session, tokenizer, ids, batches, keep, out, progress, desc) -> None:
+def _run_onnx(session, tokenizer, ids, batches, keep, out, progress, desc, head=None) -> None:
     from tqdm import tqdm
 
     bar = tqdm(total=len(keep), desc=desc, unit="text", disable=not progress, mininterval=10.0)
     for batch in batches:
-        padded = tokenizer.pad({"input_ids": [ids[i] for i in batch]}, return_tensors="np")
-        feed = {"input_ids": padded["input_ids"].astype(np.int64),
-                "attention_mask": padded["attention_mask"].astype(np.int64)}
-        out[keep[batch]] = np.asarray(session.run(["score"], feed)[0], dtype=np.float64).reshape(-1)
+        values = run_onnx_batch(session, tokenizer, [ids[i] for i in batch])
+        out[keep[batch]] = np.asarray(head(values) if head is not None else values, dtype=np.float64).reshape(-1)
         bar.update(len(batch))
     bar.close()
+
+
+def run_onnx_batch(session, tokenizer, batch_ids: Sequence[Sequence[int]]) -> np.ndarray:
+    """The session's (only) output for one batch of token ids, padded to the batch's longest."""
+    padded = tokenizer.pad({"input_ids": list(batch_ids)}, return_tensors="np")
+    feed = {"input_ids": padded["input_ids"].astype(np.int64),
+            "attention_mask": padded["attention_mask"].astype(np.int64)}
+    return session.run(None, feed)[0]
