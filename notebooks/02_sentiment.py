@@ -497,7 +497,9 @@ by_length.round(4)
 # identical texts are scored once, gradients are switched off
 # (`torch.inference_mode`). On a CPU the regressor runs in fp32 through ONNX
 # Runtime for large batches of texts (PyTorch fp32 for small ones, or when ONNX
-# Runtime is missing); bf16 is used on a GPU only, because on a CPU it moved
+# Runtime is missing); with the frozen-ridge schedule the texts pass through the
+# same export of the encoder that gave the ridge head its training features, and
+# the head is applied to them. bf16 is used on a GPU only, because on a CPU it moved
 # scores by more than 1e-3 (the benchmarks page measures both). Empty texts would get no score
 # and are counted; texts with no Chinese character are scored but counted too.
 
