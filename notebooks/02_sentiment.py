@@ -199,9 +199,11 @@ print(f"device: {dev}; model: {model_name}; schedule: {schedule}; CPU with nativ
 # %% [markdown]
 # ## 1. Labelled texts and coder agreement
 #
-# Without a file of your own, the labelled subset of the embedded corpus is
+# Without a file of your own, the labelled set of the embedded corpus is
 # used (`raw/sentiment_labels.csv`, 3,000 texts at the default scale, as in the
-# study): posts and comments, each scored by two simulated coders. Kappa needs
+# study): posts and comments written by the corpus's generator for labelling
+# (not copies of the posts and comments scored in section 5), each scored by
+# two simulated coders. Kappa needs
 # categories, so the scores are binned into five equal bands (the book's choice: the
 # paper reports κ = 0.80 without saying how it binned) before computing
 # Cohen's kappa (the quadratic-weighted kappa, which credits near misses, is

@@ -85,6 +85,28 @@ def test_encode_users_with_tiny_bert(tmp_path):
         bench.encode_users(tmp_path, [[]])
 
 
+def test_encode_users_is_the_mean_of_its_posts_on_either_engine(tmp_path, monkeypatch):
+    """A user's vector is the mean of their posts' mean-pooled embeddings, whichever engine runs them."""
+    import torch
+    from transformers import AutoModel, AutoTokenizer
+
+    from helpers.sentiment.scoring import onnx_runtime_available
+
+    monkeypatch.setenv("XHS_CACHE", str(tmp_path / "cache"))  # the ONNX export goes here, not the user's cache
+    folder = tmp_path / "bert"
+    _tiny_bert(folder, "好难过吃饭散步")
+    timelines = [["好难过", "吃饭散步"], ["散步", "难过难过难过"]]
+    tok, model = AutoTokenizer.from_pretrained(str(folder)), AutoModel.from_pretrained(str(folder)).eval()
+    with torch.no_grad():
+        expected = np.vstack([np.mean([model(**tok(p, return_tensors="pt")).last_hidden_state[0].mean(0).numpy()
+                                       for p in posts], axis=0) for posts in timelines])
+    engines = ["torch"] + ([] if onnx_runtime_available() else ["onnx"])
+    for engine in engines:
+        x = bench.encode_users(folder, timelines, max_posts=4, prefix="", engine=engine, batch_size=3)
+        np.testing.assert_allclose(x, expected, atol=1e-5, err_msg=engine)
+    assert np.abs(expected[0] - expected[1]).max() > 1e-2, "the two users must differ for the check to mean anything"
+
+
 def test_fine_tuned_encoder_is_an_sklearn_classifier(tmp_path):
     _tiny_bert(tmp_path, "好难过吃饭散步。")
     texts = ["好难过。难过"] * 6 + ["吃饭。散步"] * 6

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 
-from helpers.torch_device import choose_device, mean_pool
+from helpers.torch_device import choose_device
 
 METRICS = ("accuracy", "precision", "recall", "F1")
 
@@ -207,19 +207,21 @@ def gold_to_test(estimator, X_gold, y_gold: Sequence[int], X_test) -> np.ndarray
 
 def encode_users(model_path: str | Path, timelines: Sequence[Sequence[str]], *, max_posts: int = 16,
                  max_length: int = 64, batch_size: int = 32, prefix: str = "query: ",
-                 seed: int = 0, device: str | None = None) -> np.ndarray:
+                 seed: int = 0, device: str | None = None, engine: str = "auto") -> np.ndarray:
     """One vector per user: mean of masked-mean-pooled embeddings of up to ``max_posts`` posts.
 
     Posts are sampled at random (seeded) rather than taken from the start, so
     the probe does not depend on timeline order.  ``prefix`` follows the E5
-    convention; use ``""`` for BERT-style encoders.
+    convention; use ``""`` for BERT-style encoders.  The posts go through the
+    frozen-encoder loop of chapter 02 (:func:`helpers.sentiment.frozen_ridge.encode_pooled`:
+    batches sorted by token count, fp32, ONNX Runtime on the CPU for enough posts).
     """
-    import torch
     from transformers import AutoModel, AutoTokenizer
 
+    from helpers.sentiment.frozen_ridge import encode_pooled
+
     tokenizer = AutoTokenizer.from_pretrained(str(model_path))
-    dev = choose_device(device)
-    model = AutoModel.from_pretrained(str(model_path)).eval().to(dev)
+    model = AutoModel.from_pretrained(str(model_path)).eval()
     rng = np.random.default_rng(seed)
     flat: list[str] = []
     owner: list[int] = []
@@ -229,19 +231,8 @@ def encode_users(model_path: str | Path, timelines: Sequence[Sequence[str]], *, 
         chosen = rng.choice(len(posts), size=min(max_posts, len(posts)), replace=False)
         flat += [prefix + posts[i] for i in sorted(chosen)]
         owner += [u] * len(chosen)
-    # Encode in order of length so batches carry little padding (CPU time is per token).
-    order = sorted(range(len(flat)), key=lambda i: len(flat[i]))
-    vectors = []
-    with torch.no_grad():
-        for start in range(0, len(order), batch_size):
-            idx = order[start:start + batch_size]
-            enc = tokenizer([flat[i] for i in idx], padding=True, truncation=True,
-                            max_length=max_length, return_tensors="pt")
-            enc = {k: v.to(dev) for k, v in enc.items()}
-            hidden = model(**enc).last_hidden_state
-            vectors.append(mean_pool(hidden, enc["attention_mask"]).float().cpu().numpy())
-    post_vecs = np.empty((len(flat), vectors[0].shape[1]), dtype=np.float32)
-    post_vecs[order] = np.vstack(vectors)
+    post_vecs = encode_pooled(model, tokenizer, flat, pooling="mean", batch_size=batch_size, max_length=max_length,
+                              device=choose_device(device), cpu_bf16=False, engine=engine)
     owner_arr = np.asarray(owner)
     return np.vstack([post_vecs[owner_arr == u].mean(axis=0) for u in range(len(timelines))])
 
