@@ -69,9 +69,8 @@ def embed_by_depth(encoder, tokenizer, texts: Sequence[str], *, pooling: str = "
     One forward pass per batch through
     :func:`helpers.sentiment.frozen_ridge.encode_pooled` (``all_depths``), the same loop
     as the ridge head's features; empty texts get zeros.  PyTorch by default: the depth
-    choice passes a few hundred texts once, and an ONNX export of every layer's output
-    (seconds to write, and no faster to run on a CPU than PyTorch here) does not repay
-    itself on one pass; ``engine="onnx"`` runs it anyway.
+    choice passes a few hundred texts once, which an ONNX export of every layer's output
+    (a graph of its own, seconds to write) does not repay; ``engine="onnx"`` runs it anyway.
     """
     texts = ["" if t is None else str(t) for t in texts]
     out = np.zeros((encoder_layers(encoder) + 1, len(texts), encoder.config.hidden_size), dtype=np.float32)
