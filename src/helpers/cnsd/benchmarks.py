@@ -232,7 +232,7 @@ def encode_users(model_path: str | Path, timelines: Sequence[Sequence[str]], *, 
         flat += [prefix + posts[i] for i in sorted(chosen)]
         owner += [u] * len(chosen)
     post_vecs = encode_pooled(model, tokenizer, flat, pooling="mean", batch_size=batch_size, max_length=max_length,
-                              device=choose_device(device), cpu_bf16=False, engine=engine)
+                              device=device, cpu_bf16=False, engine=engine)
     owner_arr = np.asarray(owner)
     return np.vstack([post_vecs[owner_arr == u].mean(axis=0) for u in range(len(timelines))])
 

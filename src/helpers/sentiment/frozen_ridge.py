@@ -123,7 +123,6 @@ def encode_pooled(encoder, tokenizer, texts: Sequence[str], *, pooling: str = "m
     """
     import torch
 
-
     device = pick_device() if device is None else torch.device(device)
     module = pooled_features(encoder, pooling, all_depths=all_depths)
     chosen, reason = resolve_engine(engine, device, cpu_bf16, len(texts))
@@ -300,7 +299,7 @@ def fit_frozen_ridge(
     notes.append(f"ridge penalty {alpha:g} chosen on the validation split")
 
     def predict(x: np.ndarray) -> np.ndarray:
-        return np.clip(x @ coef + intercept, -1, 1).astype(float)
+        return model.apply_head(x).astype(float)  # what scoring the corpus applies to the same features
 
     test_texts = [texts[i] for i in test_idx]
     val_texts = [texts[i] for i in val_idx]
