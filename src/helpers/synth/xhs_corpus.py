@@ -128,7 +128,8 @@ ASSUMED = {
     "ln_means": "assumed (Table 1 values are not in the text)",
     "variance_components": "assumed (Table S2 is not in the text)",
     "residual_sd": "inference: set from the paper's SE of post sentiment (SE · SD(sentiment) · √n)",
-    "post_length_unit": "assumed (unit of post length not reported; 100 characters)",
+    "post_length_unit": "assumed (the paper counts post length in characters, words and numerals but does "
+                        "not say in what unit its models take it; 100 characters)",
     "post_length_distribution": "assumed; SD matched to the SD implied by the paper's SEs",
     "ln_fans_distribution": "assumed; SD matched to the SD implied by the paper's SEs",
     "coder_errors": "inference: independent coder errors set to give the paper's kappa 0.78",
